@@ -1,0 +1,161 @@
+"""Chromatin states of variant positions from a segmentation BED.
+
+The BED is 0-based half-open (`chrom start end name ...`; extra columns ignored; `track`,
+`browser` and `#` lines skipped); the name column is the state. States are mapped onto the
+ENCODE combined segmentation labels (CTCF, E, PF, R, TSS, T, WE) by `state_map`; the default
+is the identity on those labels (the ENCODE `wgEncodeAwgSegmentationCombined*` files), and
+`ROADMAP_15_STATE` is an approximate mapping for the Roadmap 15-state ChromHMM model. A state
+that is neither a label nor in the map is an error naming the line.
+
+A position p (0-based) is in interval [start, end) when start <= p < end; a position in no
+interval is "unassigned" (counted). Intervals of one contig must not overlap (error naming
+both lines). BED contigs are matched to the variant contigs with pexbench.contigs
+(`chr22` <-> `22`); BED contigs of other chromosomes are ignored, but a BED none of whose
+contigs matches any variant contig is an error.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pexbench.contigs import ContigError, match_contig
+from pexbench.errors import InputError
+
+ENCODE_LABELS = ("CTCF", "E", "PF", "R", "TSS", "T", "WE")
+UNASSIGNED = "unassigned"
+
+# Roadmap Epigenomics 15-state ChromHMM -> ENCODE combined labels (approximate; no CTCF state).
+ROADMAP_15_STATE: dict[str, str] = {
+    "1_TssA": "TSS",
+    "2_TssAFlnk": "PF",
+    "3_TxFlnk": "PF",
+    "4_Tx": "T",
+    "5_TxWk": "T",
+    "6_EnhG": "E",
+    "7_Enh": "E",
+    "8_ZNF/Rpts": "R",
+    "9_Het": "R",
+    "10_TssBiv": "PF",
+    "11_BivFlnk": "PF",
+    "12_EnhBiv": "WE",
+    "13_ReprPC": "R",
+    "14_ReprPCWk": "R",
+    "15_Quies": "R",
+}
+
+
+def read_states(
+    path: str | Path, *, state_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Read a state BED -> DataFrame[chrom, start, end, state, line] (state = ENCODE label,
+    line = 1-based line number in the file), sorted by chrom and start.
+
+    Raises InputError on malformed lines, unknown states, or overlapping intervals.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"chromatin state file {path} does not exist")
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    chroms: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    names: list[str] = []
+    lines: list[int] = []
+    with opener(path, "rt") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 4:
+                raise InputError(
+                    f"{path}: line {number} has {len(fields)} columns; a state BED needs "
+                    "chrom, start, end, name (tab-separated)"
+                )
+            try:
+                start, end = int(fields[1]), int(fields[2])
+            except ValueError:
+                raise InputError(
+                    f"{path}: line {number}: start/end {fields[1]!r}/{fields[2]!r} are not integers"
+                ) from None
+            if start < 0 or end <= start:
+                raise InputError(
+                    f"{path}: line {number}: interval [{start}, {end}) is empty or negative; BED "
+                    "is 0-based half-open with end > start"
+                )
+            chroms.append(fields[0])
+            starts.append(start)
+            ends.append(end)
+            names.append(fields[3])
+            lines.append(number)
+    mapping = {label: label for label in ENCODE_LABELS} if state_map is None else dict(state_map)
+    mapped = []
+    for name, number in zip(names, lines, strict=True):
+        if name in mapping:
+            mapped.append(mapping[name])
+        else:
+            raise InputError(
+                f"{path}: line {number}: state {name!r} has no ENCODE label; add it to the "
+                f"chromatin state_map (labels: {', '.join(ENCODE_LABELS)})"
+            )
+    table = pd.DataFrame(
+        {"chrom": chroms, "start": starts, "end": ends, "state": mapped, "line": lines}
+    ).astype({"start": np.int64, "end": np.int64, "line": np.int64})
+    table = table.sort_values(["chrom", "start"], kind="mergesort").reset_index(drop=True)
+    for chrom, sub in table.groupby("chrom", sort=False):
+        s = sub["start"].to_numpy()
+        e = sub["end"].to_numpy()
+        bad = np.flatnonzero(s[1:] < e[:-1])
+        if bad.size:
+            i = bad[0]
+            a, b = sub["line"].to_numpy()[i], sub["line"].to_numpy()[i + 1]
+            raise InputError(
+                f"{path}: intervals on lines {a} and {b} overlap on {chrom} "
+                f"([{s[i]}, {e[i]}) and [{s[i + 1]}, {e[i + 1]})); a segmentation assigns each "
+                f"base one state ({bad.size} overlapping pair(s) on {chrom})"
+            )
+    return table
+
+
+def assign_states(
+    states: pd.DataFrame, chrom: Sequence[str], pos: Sequence[int], *, source: str = "state BED"
+) -> tuple[np.ndarray, dict[str, int]]:
+    """State of each 0-based position (vectorised searchsorted per contig).
+
+    Returns (state per position, counts{assigned, unassigned}). Contig names are harmonised
+    (`22` <-> `chr22`); if no variant contig matches any BED contig, raises ContigError.
+    """
+    chrom_arr = np.asarray(chrom, dtype=object)
+    pos_arr = np.asarray(pos, dtype=np.int64)
+    out = np.full(pos_arr.shape, UNASSIGNED, dtype=object)
+    bed_contigs = list(pd.unique(states["chrom"]))
+    query_contigs = list(pd.unique(chrom_arr))
+    matched: dict[str, str] = {}
+    for c in query_contigs:
+        try:
+            matched[c] = match_contig(str(c), bed_contigs, source="variants", target=source)
+        except ContigError:
+            continue
+    if query_contigs and not matched:
+        raise ContigError(
+            f"none of the variant contigs {query_contigs[:5]} matches a contig of the {source} "
+            f"({bed_contigs[:5]}); is the BED for the same genome build? Rename its contigs."
+        )
+    for c, bc in matched.items():
+        sub = states[states["chrom"] == bc]
+        starts = sub["start"].to_numpy(np.int64)
+        ends = sub["end"].to_numpy(np.int64)
+        labels = sub["state"].to_numpy(dtype=object)
+        sel = np.flatnonzero(chrom_arr == c)
+        p = pos_arr[sel]
+        i = np.searchsorted(starts, p, side="right") - 1
+        inside = (i >= 0) & (p < ends[np.clip(i, 0, None)]) if len(starts) else np.zeros(
+            len(p), dtype=bool
+        )
+        out[sel[inside]] = labels[i[inside]]
+    n_unassigned = int((out == UNASSIGNED).sum())
+    return out, {"assigned": int(len(out) - n_unassigned), "unassigned": n_unassigned}

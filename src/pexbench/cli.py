@@ -1,0 +1,150 @@
+"""Command line: `pexbench VERB ...` (argparse subcommands; add verbs in `build_parser`).
+
+`pexbench haplotype` writes one personal haplotype as FASTA:
+
+- region mode (default): the same sequence as
+  `samtools faidx FASTA REGION | bcftools consensus -H H -s SAMPLE VCF` (1-based inclusive region,
+  end clipped to the contig like samtools; contig names harmonised, `22` finds `chr22`);
+- anchored mode (`--anchor POS --length L`): exactly L bases with the haplotype base aligned to
+  reference position POS (1-based) at index L//2 (0-based), N past contig ends.
+
+Errors print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pexbench import __version__
+from pexbench.encoding import decode
+from pexbench.errors import InputError, PexbenchError
+from pexbench.genome import Reference
+from pexbench.haplotypes import (
+    AnchoredBuilder,
+    build_region,
+    haplotypes_for_gene,
+    haplotypes_for_region,
+)
+from pexbench.variants import UNPHASED_POLICIES
+
+_REGION = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)-(?P<end>[\d,]+))?$")
+
+
+def parse_region(text: str) -> tuple[str, int | None, int | None]:
+    """`CHR:START-END` (1-based inclusive) -> (chrom, start0, end) 0-based half-open, or `CHR`."""
+    match = _REGION.match(text.strip())
+    if not match:
+        raise InputError(f"cannot parse region {text!r}; write it as CHR:START-END, e.g. chr22:1000-2000")
+    chrom = match["chrom"]
+    if match["start"] is None:
+        return chrom, None, None
+    start, end = int(match["start"].replace(",", "")), int(match["end"].replace(",", ""))
+    if start < 1 or end < start:
+        raise InputError(
+            f"region {text!r}: coordinates are 1-based inclusive and START <= END is required"
+        )
+    return chrom, start - 1, end
+
+
+def _write_fasta(out: TextIO, header: str, seq: str, width: int) -> None:
+    out.write(f">{header}\n")
+    for i in range(0, len(seq), width):
+        out.write(seq[i : i + width] + "\n")
+
+
+def _cmd_haplotype(args: argparse.Namespace, out: TextIO) -> None:
+    reference = Reference(args.fasta)
+    chrom, start, end = parse_region(args.region)
+    fchrom = reference.resolve(chrom, source="--region")
+    contig_len = reference.contigs[fchrom]
+    if args.anchor is None:
+        if args.length is not None:
+            raise InputError("--length needs --anchor (anchored mode); drop it for region mode")
+        if start is None or end is None:
+            raise InputError("region mode needs --region CHR:START-END")
+        if start >= contig_len:
+            raise InputError(
+                f"region {args.region} starts past the end of {fchrom} (length {contig_len})"
+            )
+        end = min(end, contig_len)
+        gh = haplotypes_for_region(
+            args.vcf, reference, fchrom, start, end, [args.sample], args.unphased, args.seed
+        )
+        seq = build_region(reference, gh, gh.haplotype(args.sample, args.haplotype))
+        header = f"{fchrom}:{start + 1}-{end}"
+    else:
+        if args.length is None or args.length < 1:
+            raise InputError("anchored mode needs --length L (a positive number of bases)")
+        tss = args.anchor - 1
+        if not 0 <= tss < contig_len:
+            raise InputError(f"--anchor {args.anchor} lies outside {fchrom} (1-{contig_len})")
+        if start is not None and end is not None and not start <= tss < end:
+            raise InputError(f"--anchor {args.anchor} lies outside --region {args.region}")
+        row = {"gene_id": f"{fchrom}:{args.anchor}", "chrom": fchrom, "tss": tss, "strand": "+"}
+        gh = haplotypes_for_gene(
+            args.vcf, reference, row, args.length, [args.sample], args.unphased, args.seed
+        )
+        builder = AnchoredBuilder(reference, gh, args.length)
+        seq = builder.build(gh.haplotype(args.sample, args.haplotype))
+        header = (
+            f"{fchrom}:{args.anchor} sample={args.sample} haplotype={args.haplotype} "
+            f"length={args.length} anchor_index={args.length // 2}"
+        )
+    _write_fasta(out, header, decode(seq), args.line_width)
+    if args.verbose:
+        counts = ", ".join(f"{k}={v}" for k, v in gh.counts.items())
+        print(f"pexbench haplotype: {counts}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pexbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"pexbench {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    hap = verbs.add_parser(
+        "haplotype",
+        help="write one personal haplotype sequence as FASTA",
+        description=(
+            "Region mode equals `samtools faidx F REGION | bcftools consensus -H H -s S V`; "
+            "with --anchor/--length: exactly L bases, reference position ANCHOR at index L//2."
+        ),
+    )
+    hap.add_argument("--fasta", required=True, help="reference FASTA (plain or bgzip, indexed)")
+    hap.add_argument("--vcf", required=True, help="indexed VCF/BCF (normalised against FASTA)")
+    hap.add_argument("--sample", required=True, help="sample name in the VCF")
+    hap.add_argument("--haplotype", type=int, choices=(1, 2), required=True)
+    hap.add_argument("--region", required=True, help="CHR:START-END, 1-based inclusive")
+    hap.add_argument("--anchor", type=int, help="1-based TSS position (anchored mode)")
+    hap.add_argument("--length", type=int, help="output length in anchored mode")
+    hap.add_argument(
+        "--unphased", choices=UNPHASED_POLICIES, default="error",
+        help="policy for unphased heterozygous genotypes (default: error)",
+    )
+    hap.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")
+    hap.add_argument("--line-width", type=int, default=60, help="FASTA line width (default 60)")
+    hap.add_argument("-o", "--output", help="write here instead of standard output")
+    hap.add_argument("-v", "--verbose", action="store_true", help="print counts on stderr")
+    hap.set_defaults(func=_cmd_haplotype)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "output", None):
+            with open(args.output, "w") as out:
+                args.func(args, out)
+        else:
+            args.func(args, sys.stdout)
+    except (PexbenchError, OSError) as exc:
+        print(f"pexbench {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""In-sample cis-eQTL per gene and the sign concordance of model effects with eQTL effects.
+
+Model per gene and variant: expression ~ 1 + covariates + dosage (OLS). It is computed for all
+cis variants of a gene at once by the Frisch-Waugh-Lovell theorem: expression and dosages are
+residualised on [1, covariates] (one QR per gene), then
+beta = x'y / x'x, RSS = y'y - beta * x'y, se = sqrt(RSS / df / x'x), df = n - k - 2
+(k covariates), t = beta / se, p = 2 P(T_df > |t|): exactly the dosage coefficient, its
+standard error and p-value of statsmodels OLS on the full design.
+
+Individuals with a missing measurement are left out of that gene; a missing dosage is replaced
+by the mean dosage of that variant over the gene's individuals (as QTLtools does) and counted
+(`n_imputed`). Variants with no variation left after residualisation (monomorphic among the
+individuals, or collinear with the covariates) get NaN statistics and status "monomorphic".
+
+Concordance: a model's single-variant effect (alt - ref) is concordant when its sign equals the
+sign of the eQTL beta. An effect (or beta) of exactly zero is a "tie": counted separately,
+neither concordant nor discordant (NA in the boolean `concordant` column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from pexbench.baseline import SITE_COLUMNS, cis_indices
+from pexbench.errors import InputError
+
+EQTL_COLUMNS = [
+    "gene_id",
+    "variant_id",
+    "chrom",
+    "pos",
+    "distance_to_tss",
+    "n_individuals",
+    "n_imputed",
+    "beta",
+    "se",
+    "t",
+    "p",
+    "status",
+]
+
+
+def ols_dosage_effects(
+    y: np.ndarray, x: np.ndarray, covariates: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of y (n,) on [1, covariates (n, k), x_j] for every column j of x (n, m).
+
+    Returns (beta, se, t, p), each (m,); NaN where x_j has no residual variation.
+    """
+    n = y.shape[0]
+    design = np.ones((n, 1)) if covariates is None else np.column_stack([np.ones(n), covariates])
+    q, _ = np.linalg.qr(design)
+    yr = y - q @ (q.T @ y)
+    xr = x - q @ (q.T @ x)
+    sxx = np.einsum("ij,ij->j", xr, xr)
+    sxy = xr.T @ yr
+    syy = float(yr @ yr)
+    df = n - design.shape[1] - 1
+    ok = sxx > 1e-9 * max(1.0, float(np.max(np.abs(x), initial=0.0)) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = np.where(ok, sxy / sxx, np.nan)
+        rss = np.maximum(syy - beta * sxy, 0.0)
+        se = np.where(ok, np.sqrt(rss / df / sxx), np.nan)
+        t = beta / se
+    p = 2 * special.stdtr(df, -np.abs(t)) if df > 0 else np.full_like(t, np.nan)
+    return beta, se, t, p
+
+
+def cis_eqtl(
+    measured: pd.DataFrame,
+    genes: pd.DataFrame,
+    genotypes: pd.DataFrame,
+    *,
+    window: int = 100_000,
+    covariates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per gene, every variant with |pos - tss| <= window: OLS eQTL statistics.
+
+    measured: tidy (gene_id, individual, measured); genes: (gene_id, chrom, tss [0-based]);
+    genotypes: (variant_id, chrom, pos [0-based], <dosage per individual>); covariates: index
+    covariate, columns individuals (pexbench.expression.read_covariates), or None.
+    Returns EQTL_COLUMNS; distance_to_tss = pos - tss (genome orientation).
+    """
+    wide = measured.pivot(index="gene_id", columns="individual", values="measured")
+    geno_inds = set(genotypes.columns) - set(SITE_COLUMNS)
+    individuals = [i for i in wide.columns if i in geno_inds]
+    if covariates is not None:
+        absent = [i for i in individuals if i not in covariates.columns]
+        if absent:
+            raise InputError(
+                f"{len(absent)} individual(s) lack covariates, e.g. {absent[:5]}; supply "
+                "covariates for every individual with expression and genotypes."
+            )
+        cov_all = covariates[individuals].to_numpy(np.float64).T
+    if not individuals:
+        raise InputError("no individual has both expression and genotypes")
+    dos = genotypes[individuals].to_numpy(np.float64)
+    idx = cis_indices(genes, genotypes, window)
+    frames = []
+    tss_of = dict(zip(genes["gene_id"], genes["tss"], strict=True))
+    for gene_id, rows in idx.items():
+        if gene_id not in wide.index or rows.size == 0:
+            continue
+        y = wide.loc[gene_id, individuals].to_numpy(np.float64)
+        use = np.isfinite(y)
+        x = dos[rows][:, use].T
+        missing = np.isnan(x)
+        n_imp = missing.sum(axis=0)
+        if missing.any():
+            x = np.where(missing, np.nanmean(x, axis=0), x)
+        cov = cov_all[use] if covariates is not None else None
+        beta, se, t, p = ols_dosage_effects(y[use], x, cov)
+        pos = genotypes["pos"].to_numpy(np.int64)[rows]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "gene_id": gene_id,
+                    "variant_id": genotypes["variant_id"].to_numpy()[rows],
+                    "chrom": genotypes["chrom"].to_numpy()[rows],
+                    "pos": pos,
+                    "distance_to_tss": pos - int(tss_of[gene_id]),
+                    "n_individuals": int(use.sum()),
+                    "n_imputed": n_imp.astype(np.int64),
+                    "beta": beta,
+                    "se": se,
+                    "t": t,
+                    "p": p,
+                    "status": np.where(np.isfinite(beta), "ok", "monomorphic"),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=EQTL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[EQTL_COLUMNS]
+
+
+def select_variants(
+    eqtl: pd.DataFrame,
+    *,
+    mode: Literal["lead", "threshold"] = "lead",
+    p_threshold: float = 1e-5,
+    max_per_gene: int = 10,
+) -> pd.DataFrame:
+    """Variants to score per gene.
+
+    "lead": the lowest p per gene (ties: the variant closest to the TSS, then the first).
+    "threshold": every variant with p < p_threshold, at most `max_per_gene` per gene (lowest p
+    first). Variants without a p-value are never selected.
+    """
+    ok = eqtl[np.isfinite(eqtl["p"].to_numpy(np.float64))].copy()
+    ok["_absdist"] = ok["distance_to_tss"].abs()
+    ok = ok.sort_values(["gene_id", "p", "_absdist"], kind="mergesort")
+    if mode == "lead":
+        out = ok.groupby("gene_id", sort=False).head(1)
+    elif mode == "threshold":
+        out = ok[ok["p"] < p_threshold].groupby("gene_id", sort=False).head(max_per_gene)
+    else:
+        raise InputError(f"eQTL variant selection {mode!r} is not 'lead' or 'threshold'")
+    return out.drop(columns="_absdist").reset_index(drop=True)
+
+
+def sign_concordance(effect: Sequence[float], beta: Sequence[float]) -> pd.Series:
+    """Nullable boolean per pair: True when sign(effect) == sign(beta) (both non-zero), False
+    when they differ, NA for a tie (effect or beta exactly zero) or a missing value."""
+    e = np.asarray(effect, dtype=np.float64)
+    b = np.asarray(beta, dtype=np.float64)
+    se, sb = np.sign(e), np.sign(b)
+    tie = (se == 0) | (sb == 0) | ~np.isfinite(e) | ~np.isfinite(b)
+    values = pd.array(se == sb, dtype="boolean")
+    values[tie] = pd.NA
+    return pd.Series(values)

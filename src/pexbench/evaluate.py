@@ -1,0 +1,301 @@
+"""From model outputs to evaluation tables: per-individual predictions, variant effects, summary.
+
+aggregate: per gene and individual, one predicted value per model from the predictions of the
+gene's unique haplotypes. Order of operations, per track: combine the two haplotypes (`sum` or
+`mean`), then optionally log1p, then the mean over tracks. (log1p after combining keeps `sum` the
+natural diploid total; with `mean` it is the log of the mean haplotype.)
+
+variant_effects: per model and scored eQTL variant, predicted_effect = mean over tracks of
+f(alt_value) - f(ref_value) with f = log1p or identity (the same choice as in aggregate), the eQTL
+beta and p, the chromatin state at the variant, and `concordant` (sign agreement, NA for a tie:
+see pexbench.eqtl.sign_concordance).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pexbench.chromatin import UNASSIGNED, assign_states
+from pexbench.eqtl import sign_concordance
+from pexbench.errors import InputError
+from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK
+
+Combine = Literal["sum", "mean"]
+NO_STATE_DATA = "no state data"
+NO_EQTL = "no eQTL"
+
+VARIANT_EFFECT_COLUMNS = [
+    "model",
+    "gene_id",
+    "variant_id",
+    "chrom",
+    "pos",
+    "distance_to_tss",
+    "chromatin_state",
+    "eqtl_beta",
+    "eqtl_p",
+    "predicted_effect",
+    "concordant",
+]
+
+
+def assignment_frame(genes: Iterable[Any]) -> pd.DataFrame:
+    """GeneHaplotypes objects (pexbench.haplotypes) -> DataFrame[gene_id, individual, hap1, hap2]."""
+    frames = []
+    for g in genes:
+        a = np.asarray(g.assignment, dtype=np.int64)
+        frames.append(
+            pd.DataFrame(
+                {"gene_id": g.gene_id, "individual": list(g.individuals), "hap1": a[:, 0],
+                 "hap2": a[:, 1]}
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["gene_id", "individual", "hap1", "hap2"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def aggregate(
+    haplotype_values: pd.DataFrame,
+    assignment: pd.DataFrame,
+    *,
+    model: str,
+    combine: Combine = "sum",
+    log1p: bool = False,
+) -> pd.DataFrame:
+    """Predicted value per gene and individual.
+
+    haplotype_values: (gene_id, haplotype, track, value) as written by pexbench.predict
+    (haplotype = index into the gene's unique haplotypes; -1, the reference, is ignored here).
+    assignment: (gene_id, individual, hap1, hap2) with indices into the same unique haplotypes.
+    Returns (model, gene_id, individual, predicted). A haplotype an individual carries but
+    without a prediction raises InputError naming the gene and haplotype.
+    """
+    if combine not in ("sum", "mean"):
+        raise InputError(f"haplotype combination {combine!r} is not 'sum' or 'mean'")
+    for name, frame, cols in (
+        ("haplotype predictions", haplotype_values, ["gene_id", "haplotype", "track", "value"]),
+        ("haplotype assignment", assignment, ["gene_id", "individual", "hap1", "hap2"]),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise InputError(f"{name} table lacks column(s) {missing}")
+    if haplotype_values.duplicated(["gene_id", "haplotype", "track"]).any():
+        raise InputError("haplotype predictions repeat a (gene_id, haplotype, track) row")
+    wide = haplotype_values.pivot(
+        index=["gene_id", "haplotype"], columns="track", values="value"
+    )
+    values = wide.to_numpy(np.float64)
+    out = []
+    for col in ("hap1", "hap2"):
+        keys = pd.MultiIndex.from_arrays(
+            [assignment["gene_id"].to_numpy(), assignment[col].to_numpy(np.int64)]
+        )
+        pos = wide.index.get_indexer(keys)
+        if (pos < 0).any():
+            i = int(np.flatnonzero(pos < 0)[0])
+            raise InputError(
+                f"no prediction for gene {keys[i][0]!r} haplotype {keys[i][1]} (carried by "
+                f"{assignment['individual'].iloc[i]!r}, {int((pos < 0).sum())} such cases); "
+                "predictions and haplotypes come from different runs? Re-run predict."
+            )
+        out.append(values[pos])
+    both = out[0] + out[1]
+    if combine == "mean":
+        both = both / 2.0
+    if log1p:
+        both = np.log1p(both)
+    if np.isnan(both).any():
+        raise InputError("haplotype predictions have missing values for some tracks")
+    return pd.DataFrame(
+        {
+            "model": model,
+            "gene_id": assignment["gene_id"].to_numpy(),
+            "individual": assignment["individual"].to_numpy(),
+            "predicted": both.mean(axis=1),
+        }
+    )
+
+
+def variant_effects(
+    variant_predictions: pd.DataFrame,
+    eqtl_selected: pd.DataFrame,
+    *,
+    model: str,
+    states: pd.DataFrame | None = None,
+    log1p: bool = False,
+) -> pd.DataFrame:
+    """Variant-level table (VARIANT_EFFECT_COLUMNS) for one model.
+
+    variant_predictions: (gene_id, variant_id, track, ref_value, alt_value) from
+    pexbench.predict.predict_variants; eqtl_selected: rows of pexbench.eqtl.select_variants;
+    states: pexbench.chromatin.read_states table or None ("no state data").
+    Only selected eQTL variants with a model prediction appear; the count of selected variants
+    without one is in the `attrs["counts"]` of the result (and in `variant_effect_counts`).
+    """
+    vp = variant_predictions
+    missing = [
+        c for c in ["gene_id", "variant_id", "track", "ref_value", "alt_value"] if c not in vp
+    ]
+    if missing:
+        raise InputError(f"variant predictions lack column(s) {missing}")
+    dup = vp.duplicated(["gene_id", "variant_id", "track"])
+    if dup.any():
+        row = vp.loc[dup].iloc[0]
+        raise InputError(
+            f"variant predictions repeat gene {row['gene_id']!r} variant {row['variant_id']!r}: "
+            "variant ids must be unique within a gene (give split multi-allelic records "
+            "distinct IDs, e.g. bcftools annotate --set-id '%CHROM:%POS:%REF:%ALT')"
+        )
+    f = np.log1p if log1p else (lambda v: v)
+    diff = f(vp["alt_value"].to_numpy(np.float64)) - f(vp["ref_value"].to_numpy(np.float64))
+    effect = (
+        pd.DataFrame({"gene_id": vp["gene_id"], "variant_id": vp["variant_id"], "d": diff})
+        .groupby(["gene_id", "variant_id"], sort=False)["d"]
+        .mean()
+        .rename("predicted_effect")
+        .reset_index()
+    )
+    table = eqtl_selected.merge(effect, on=["gene_id", "variant_id"], how="inner")
+    if states is None:
+        state = np.full(len(table), NO_STATE_DATA, dtype=object)
+    else:
+        state, _ = assign_states(states, table["chrom"].to_numpy(), table["pos"].to_numpy())
+    out = pd.DataFrame(
+        {
+            "model": model,
+            "gene_id": table["gene_id"].to_numpy(),
+            "variant_id": table["variant_id"].to_numpy(),
+            "chrom": table["chrom"].to_numpy(),
+            "pos": table["pos"].to_numpy(np.int64),
+            "distance_to_tss": table["distance_to_tss"].to_numpy(np.int64),
+            "chromatin_state": state,
+            "eqtl_beta": table["beta"].to_numpy(np.float64),
+            "eqtl_p": table["p"].to_numpy(np.float64),
+            "predicted_effect": table["predicted_effect"].to_numpy(np.float64),
+        }
+    )
+    out["concordant"] = sign_concordance(out["predicted_effect"], out["eqtl_beta"]).to_numpy()
+    out.attrs["counts"] = {
+        "selected_variants": len(eqtl_selected),
+        "scored": len(out),
+        "selected_without_prediction": len(eqtl_selected) - len(out),
+    }
+    return out[VARIANT_EFFECT_COLUMNS]
+
+
+def lead_states(lead: pd.DataFrame, states: pd.DataFrame | None) -> pd.DataFrame:
+    """Chromatin state at each gene's lead eQTL: (gene_id, variant_id, chromatin_state)."""
+    if states is None:
+        state = np.full(len(lead), NO_STATE_DATA, dtype=object)
+    else:
+        state, _ = assign_states(states, lead["chrom"].to_numpy(), lead["pos"].to_numpy())
+    return pd.DataFrame(
+        {"gene_id": lead["gene_id"].to_numpy(), "variant_id": lead["variant_id"].to_numpy(),
+         "chromatin_state": state}
+    )
+
+
+def sign_classes_by_state(correlations: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
+    """Counts of gene-level sign classes per model and state of the gene's lead eQTL.
+
+    lead: output of `lead_states`; genes without a lead eQTL count under "no eQTL".
+    Returns (model, chromatin_state, sign_class, n_genes).
+    """
+    merged = correlations.merge(lead[["gene_id", "chromatin_state"]], on="gene_id", how="left")
+    merged["chromatin_state"] = merged["chromatin_state"].fillna(NO_EQTL)
+    return (
+        merged.groupby(["model", "chromatin_state", "sign_class"], sort=True)
+        .size()
+        .rename("n_genes")
+        .reset_index()
+    )
+
+
+def _concordance_counts(concordant: pd.Series) -> dict[str, Any]:
+    c = concordant.astype("boolean")
+    n_conc = int((c == True).sum())  # noqa: E712  (nullable boolean: NA excluded)
+    n_disc = int((c == False).sum())  # noqa: E712
+    n_tie = int(c.isna().sum())
+    decided = n_conc + n_disc
+    return {
+        "n_variants": int(len(c)),
+        "concordant": n_conc,
+        "discordant": n_disc,
+        "tie": n_tie,
+        "fraction_concordant": n_conc / decided if decided else None,
+    }
+
+
+def summarise(
+    correlations: pd.DataFrame, variant_table: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Summary per model (for results/evaluation/summary.json).
+
+    Per model: genes (rows), genes_evaluated (status ok), status counts, median Pearson and
+    Spearman r over evaluated genes, significant genes (sign class), fraction of them with a
+    negative sign, and (if a variant table is given) concordance overall and per chromatin
+    state: counts of concordant, discordant, tie and fraction_concordant =
+    concordant / (concordant + discordant).
+    """
+    out: dict[str, Any] = {}
+    for model, sub in correlations.groupby("model", sort=True):
+        ok = sub[sub["status"] == STATUS_OK]
+        n_pos = int((sub["sign_class"] == SIGN_POS).sum())
+        n_neg = int((sub["sign_class"] == SIGN_NEG).sum())
+        entry: dict[str, Any] = {
+            "genes": len(sub),
+            "genes_evaluated": len(ok),
+            "status_counts": {k: int(v) for k, v in sub["status"].value_counts().items()},
+            "median_pearson_r": float(ok["pearson_r"].median()) if len(ok) else None,
+            "median_spearman_r": float(ok["spearman_r"].median()) if len(ok) else None,
+            "significant_genes": n_pos + n_neg,
+            "significant_positive": n_pos,
+            "significant_negative": n_neg,
+            "fraction_significant_negative": n_neg / (n_pos + n_neg) if n_pos + n_neg else None,
+        }
+        if variant_table is not None:
+            vt = variant_table[variant_table["model"] == model]
+            entry["concordance"] = _concordance_counts(vt["concordant"])
+            entry["concordance_by_state"] = {
+                str(state): _concordance_counts(g["concordant"])
+                for state, g in vt.groupby("chromatin_state", sort=True)
+            }
+        out[str(model)] = entry
+    return out
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """JSON text of a summary; NaN becomes null."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        if isinstance(v, float | np.floating):
+            return None if math.isnan(float(v)) else float(v)
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    return json.dumps(clean(summary), indent=2, sort_keys=True) + "\n"
+
+
+__all__ = [
+    "UNASSIGNED",
+    "VARIANT_EFFECT_COLUMNS",
+    "aggregate",
+    "assignment_frame",
+    "lead_states",
+    "sign_classes_by_state",
+    "summarise",
+    "summary_json",
+    "variant_effects",
+]

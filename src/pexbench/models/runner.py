@@ -1,0 +1,152 @@
+"""Device choice, batch sizing and out-of-memory backoff for torch models.
+
+`BatchRunner` splits a batch of sequences into device batches and calls a forward function on
+each. When the forward function raises an out-of-memory error (torch.OutOfMemoryError, or a
+RuntimeError whose message says "out of memory"), the batch size is halved and the same
+sequences are retried; only an OOM at batch size 1 is an error. Every halving is logged and
+counted (`BatchRunner.backoffs`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from pexbench.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+ForwardFn = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.bool_]], npt.NDArray[np.float32]]
+
+MAX_AUTO_BATCH = 64
+
+
+def resolve_device(device: str | None, *, where: str = "device") -> torch.device:
+    """'auto' (or None) -> cuda when available, else cpu; explicit names are checked."""
+    name = (device or "auto").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise ModelError(
+            f"{where}: {device!r} is not a device; use auto, cpu or cuda[:N]."
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelError(
+                f"{where}: {device!r} requested but torch sees no CUDA device "
+                f"(torch {torch.__version__}, CUDA build: {torch.version.cuda}); use device: auto "
+                "or cpu, or install a CUDA build of torch on the GPU node."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ModelError(
+                f"{where}: {device!r} but only {torch.cuda.device_count()} CUDA device(s) exist."
+            )
+    elif dev.type != "cpu":
+        raise ModelError(f"{where}: device type {dev.type!r} is not supported; use cpu or cuda.")
+    return dev
+
+
+def resolve_precision(precision: str | None, device: torch.device, *, where: str) -> torch.dtype:
+    """'auto' -> bfloat16 autocast on CUDA, float32 on CPU; or 'bf16' / 'fp32' explicitly."""
+    name = (precision or "auto").strip().lower()
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    if name in ("bf16", "bfloat16"):
+        return torch.bfloat16
+    if name in ("fp32", "float32"):
+        return torch.float32
+    raise ModelError(f"{where}: precision {precision!r} is not one of auto, bf16, fp32.")
+
+
+def is_oom(exc: BaseException) -> bool:
+    """True for CUDA (or other allocator) out-of-memory errors."""
+    if isinstance(exc, torch.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def auto_batch_size(
+    device: torch.device,
+    bytes_per_sequence: float,
+    *,
+    free_bytes: int | None = None,
+    fraction: float = 0.8,
+    cpu_batch: int = 4,
+    max_batch: int = MAX_AUTO_BATCH,
+) -> int:
+    """Batch size that fits `fraction` of the free device memory (CUDA), else `cpu_batch`.
+
+    `bytes_per_sequence` is an estimate of the activation memory of one sequence; the OOM
+    backoff of BatchRunner corrects an estimate that is too optimistic.
+    """
+    if device.type != "cuda":
+        return max(1, cpu_batch)
+    if free_bytes is None:
+        free_bytes, _total = torch.cuda.mem_get_info(device)
+    return int(max(1, min(max_batch, (fraction * free_bytes) // max(bytes_per_sequence, 1.0))))
+
+
+class BatchRunner:
+    """Run `forward` over a large batch in device batches, halving the batch on OOM."""
+
+    def __init__(
+        self,
+        forward: ForwardFn,
+        batch_size: int,
+        *,
+        device: torch.device | None = None,
+        where: str = "model",
+    ) -> None:
+        if batch_size < 1:
+            raise ModelError(f"{where}: batch_size must be >= 1, got {batch_size}.")
+        self.forward = forward
+        self.batch_size = int(batch_size)
+        self.device = device or torch.device("cpu")
+        self.where = where
+        self.backoffs = 0
+
+    def _release(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def run(
+        self, codes: npt.NDArray[np.uint8], minus_strand: npt.NDArray[np.bool_]
+    ) -> npt.NDArray[np.float32]:
+        n = len(codes)
+        outputs: list[npt.NDArray[np.float32]] = []
+        i = 0
+        while i < n:
+            b = min(self.batch_size, n - i)
+            try:
+                out = self.forward(codes[i : i + b], minus_strand[i : i + b])
+            except Exception as exc:
+                if not is_oom(exc):
+                    raise
+                self._release()
+                if b == 1:
+                    raise ModelError(
+                        f"{self.where}: out of memory on {self.device} with batch size 1 "
+                        f"({exc}); free the device, use a GPU with more memory, or "
+                        "precision: bf16."
+                    ) from exc
+                self.batch_size = max(1, b // 2)
+                self.backoffs += 1
+                log.warning(
+                    "%s: out of memory on %s at batch size %d; retrying with %d",
+                    self.where,
+                    self.device,
+                    b,
+                    self.batch_size,
+                )
+                continue
+            outputs.append(out)
+            i += b
+        if not outputs:
+            raise ModelError(f"{self.where}: predict called with an empty batch.")
+        return np.concatenate(outputs, axis=0)

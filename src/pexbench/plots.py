@@ -1,0 +1,490 @@
+"""Figures of the benchmark report (matplotlib, Agg, bit-stable output).
+
+Every function takes tidy DataFrames (the tables of ``results/``), draws one figure and writes it
+to ``out`` (format from the suffix: ``.svg``, ``.png`` or ``.pdf``). Output is deterministic:
+fixed bundled font (DejaVu Sans), a fixed SVG hash salt, no dates or software versions in the file
+metadata, so the same tables give byte-identical files. Rows that cannot be drawn (missing values)
+are counted in the figure instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from pexbench.errors import InputError
+
+__all__ = [
+    "STYLE",
+    "concordance_by_state",
+    "correlation_distribution",
+    "dedup_statistics",
+    "extreme_gene_scatter",
+    "read_benchmarks",
+    "rule_runtimes",
+    "save_figure",
+    "sign_classes",
+    "wilson_interval",
+]
+
+#: rcParams applied around every figure (never changed globally).
+STYLE: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9.0,
+    "legend.fontsize": 8.0,
+    "svg.hashsalt": "pexbench",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "path.simplify": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Colour-blind safe (Okabe-Ito).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+_METADATA: dict[str, dict[str, str | None]] = {
+    "svg": {"Date": None, "Creator": None},
+    "png": {"Software": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def _styled(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a plotting function under :data:`STYLE` (fonts are resolved when text is created)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context(STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig: Figure, out: str | Path, *, dpi: int = 150) -> Path:
+    """Write ``fig`` to ``out`` without dates or versions in its metadata; return the path."""
+    path = Path(out)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in _METADATA:
+        raise InputError(
+            f"{path}: unsupported figure format {path.suffix!r}; use .svg, .png or .pdf"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+    return path
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{what}: missing column(s) {', '.join(missing)} "
+            f"(has: {', '.join(map(str, df.columns))}); "
+            "pass the table written by the workflow or name the columns explicitly"
+        )
+
+
+def _models(df: pd.DataFrame, model_col: str) -> list[str]:
+    return list(dict.fromkeys(df[model_col].astype(str)))  # order of first appearance
+
+
+def _empty_note(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = 1.959963984540054) -> np.ndarray:
+    """Wilson score interval of k successes in n trials; (len, 2) array, NaN where n == 0."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1.0 + z * z / n
+        centre = (p + z * z / (2.0 * n)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    out = np.column_stack([centre - half, centre + half])
+    out[n <= 0] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Per-gene correlations
+# --------------------------------------------------------------------------------------------
+
+
+@_styled
+def correlation_distribution(
+    correlations: pd.DataFrame,
+    out: str | Path,
+    *,
+    value: str = "pearson_r",
+    model_col: str = "model",
+    bin_width: float = 0.05,
+) -> Path:
+    """Histogram of the per-gene correlation ``value`` (one panel per model).
+
+    Each panel names the number of genes drawn, the number without a value (NaN: constant
+    prediction or expression) and the median.
+    """
+    _require(correlations, [model_col, value], "correlation_distribution")
+    models = _models(correlations, model_col)
+    n_models = max(len(models), 1)
+    fig = _new_figure(6.0, 1.2 + 1.6 * n_models)
+    axes = fig.subplots(n_models, 1, sharex=True, squeeze=False)[:, 0]
+    edges = np.linspace(-1.0, 1.0, round(2.0 / bin_width) + 1)
+    if not models:
+        _empty_note(axes[0], "no genes")
+    for i, (ax, model) in enumerate(zip(axes, models, strict=False)):
+        vals = correlations.loc[correlations[model_col].astype(str) == model, value]
+        vals = pd.to_numeric(vals, errors="coerce").to_numpy(dtype=np.float64)
+        finite = vals[np.isfinite(vals)]
+        n_nan = int(vals.size - finite.size)
+        ax.hist(np.clip(finite, -1.0, 1.0), bins=edges, color=PALETTE[i % len(PALETTE)])
+        ax.axvline(0.0, color="0.3", lw=0.8)
+        label = f"{model}\nn = {finite.size} genes"
+        if n_nan:
+            label += f" (+{n_nan} without a value)"
+        if finite.size:
+            med = float(np.median(finite))
+            ax.axvline(med, color="k", lw=1.0, ls="--")
+            label += f"\nmedian = {med:+.3f}"
+        ax.text(0.01, 0.95, label, transform=ax.transAxes, va="top", ha="left", fontsize=8)
+        ax.set_ylabel("genes")
+    axes[-1].set_xlim(-1.0, 1.0)
+    axes[-1].set_xlabel(f"{value} across individuals (per gene)")
+    fig.suptitle("Per-gene correlation of predicted with measured expression")
+    return save_figure(fig, out)
+
+
+@_styled
+def sign_classes(
+    correlations: pd.DataFrame,
+    out: str | Path,
+    *,
+    class_col: str = "sign_class",
+    model_col: str = "model",
+    order: Sequence[str] | None = None,
+) -> Path:
+    """Stacked bars: fraction of genes per sign class for each model, counts written in the bars."""
+    _require(correlations, [model_col, class_col], "sign_classes")
+    models = _models(correlations, model_col)
+    classes_seen = list(dict.fromkeys(correlations[class_col].fillna("NA").astype(str)))
+    classes = [c for c in (order or []) if c in classes_seen] + sorted(
+        c for c in classes_seen if c not in (order or [])
+    )
+    counts = (
+        correlations.assign(_c=correlations[class_col].fillna("NA").astype(str))
+        .groupby([correlations[model_col].astype(str), "_c"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=models, columns=classes, fill_value=0)
+    )
+    fig = _new_figure(6.5, 1.4 + 0.45 * max(len(models), 1))
+    ax = fig.subplots()
+    if not models:
+        _empty_note(ax, "no genes")
+        return save_figure(fig, out)
+    totals = counts.sum(axis=1).to_numpy(dtype=np.float64)
+    left = np.zeros(len(models))
+    y = np.arange(len(models))
+    for j, cls in enumerate(classes):
+        n = counts[cls].to_numpy(dtype=np.float64)
+        frac = np.divide(n, totals, out=np.zeros_like(n), where=totals > 0)
+        ax.barh(y, frac, left=left, color=PALETTE[j % len(PALETTE)], label=cls, height=0.6)
+        for yi, (l0, f, c) in enumerate(zip(left, frac, n, strict=True)):
+            if f >= 0.06:
+                ax.text(l0 + f / 2, yi, f"{int(c)}", ha="center", va="center", fontsize=7.5)
+        left = left + frac
+    ax.set_yticks(y, [f"{m} (n={int(t)})" for m, t in zip(models, totals, strict=True)])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("fraction of genes")
+    fig.legend(loc="outside lower center", ncols=min(len(classes), 4), frameon=False)
+    ax.set_title("Sign of the per-gene correlation")
+    return save_figure(fig, out)
+
+
+@_styled
+def extreme_gene_scatter(
+    correlations: pd.DataFrame,
+    predicted: pd.DataFrame,
+    measured: pd.DataFrame,
+    out: str | Path,
+    *,
+    value: str = "pearson_r",
+    model_col: str = "model",
+    gene_col: str = "gene_id",
+    individual_col: str = "individual",
+    predicted_col: str = "predicted",
+    measured_col: str = "measured",
+    label_col: str | None = "symbol",
+) -> Path:
+    """Predicted vs measured expression across individuals for the gene with the most positive
+    and the gene with the most negative correlation, one row per model."""
+    _require(correlations, [model_col, gene_col, value], "extreme_gene_scatter (correlations)")
+    _require(
+        predicted,
+        [model_col, gene_col, individual_col, predicted_col],
+        "extreme_gene_scatter (predicted)",
+    )
+    _require(measured, [gene_col, individual_col, measured_col], "extreme_gene_scatter (measured)")
+    models = _models(correlations, model_col)
+    fig = _new_figure(7.0, 0.8 + 2.6 * max(len(models), 1))
+    axes = fig.subplots(max(len(models), 1), 2, squeeze=False)
+    if not models:
+        _empty_note(axes[0, 0], "no genes")
+        _empty_note(axes[0, 1], "no genes")
+    meas = measured[[gene_col, individual_col, measured_col]]
+    for i, model in enumerate(models):
+        corr = correlations[correlations[model_col].astype(str) == model].copy()
+        corr["_v"] = pd.to_numeric(corr[value], errors="coerce")
+        corr = corr[np.isfinite(corr["_v"].to_numpy(dtype=np.float64))]
+        corr = corr.sort_values(["_v", gene_col], kind="mergesort")
+        picks = [("most positive", corr.tail(1)), ("most negative", corr.head(1))]
+        for j, (title, row) in enumerate(picks):
+            ax = axes[i, j]
+            if row.empty:
+                _empty_note(ax, f"{model}: no gene with a finite {value}")
+                continue
+            gene = str(row[gene_col].iloc[0])
+            name = gene
+            if label_col and label_col in row.columns and pd.notna(row[label_col].iloc[0]):
+                name = f"{row[label_col].iloc[0]} ({gene})"
+            pred = predicted[
+                (predicted[model_col].astype(str) == model) & (predicted[gene_col] == gene)
+            ]
+            pts = pred[[individual_col, predicted_col]].merge(
+                meas[meas[gene_col] == gene], on=individual_col, how="inner"
+            )
+            x = pd.to_numeric(pts[predicted_col], errors="coerce").to_numpy(dtype=np.float64)
+            yv = pd.to_numeric(pts[measured_col], errors="coerce").to_numpy(dtype=np.float64)
+            ok = np.isfinite(x) & np.isfinite(yv)
+            ax.scatter(x[ok], yv[ok], s=9, color=PALETTE[i % len(PALETTE)], alpha=0.8, lw=0)
+            ax.set_title(f"{model}: {title}\n{name}", fontsize=8.5)
+            ax.text(
+                0.02,
+                0.97,
+                f"{value} = {float(row['_v'].iloc[0]):+.3f}\nn = {int(ok.sum())} individuals",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=7.5,
+            )
+            ax.set_xlabel("predicted")
+            ax.set_ylabel("measured")
+    return save_figure(fig, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Variant level
+# --------------------------------------------------------------------------------------------
+
+
+@_styled
+def concordance_by_state(
+    variant_effects: pd.DataFrame,
+    out: str | Path,
+    *,
+    state_col: str = "chromatin_state",
+    concordant_col: str = "concordant",
+    model_col: str = "model",
+    state_order: Sequence[str] | None = None,
+) -> Path:
+    """Fraction of variants whose predicted effect sign matches the eQTL sign, per chromatin state
+    and model, with Wilson 95% intervals, the 0.5 chance line and n written above each bar.
+
+    Rows with a missing ``concordant`` value (no eQTL effect, zero predicted effect) are counted
+    per model in the legend, not drawn.
+    """
+    _require(variant_effects, [model_col, state_col, concordant_col], "concordance_by_state")
+    models = _models(variant_effects, model_col)
+    df = variant_effects[[model_col, state_col, concordant_col]].copy()
+    df[model_col] = df[model_col].astype(str)
+    df[state_col] = df[state_col].fillna("none").astype(str)
+    conc = df[concordant_col]
+    if conc.dtype == object:
+        conc = conc.map(
+            lambda v: (
+                np.nan
+                if v is None or (isinstance(v, float) and math.isnan(v))
+                else str(v).strip().lower() in ("true", "1", "yes")
+            )
+        )
+    df["_c"] = pd.to_numeric(conc.astype("float64"), errors="coerce")
+    seen = list(dict.fromkeys(df[state_col]))
+    states = ["all"] + [s for s in (state_order or []) if s in seen]
+    states += sorted(s for s in seen if s not in states)
+    fig = _new_figure(max(5.0, 1.5 + 0.55 * len(states) * max(len(models), 1) ** 0.5), 3.6)
+    ax = fig.subplots()
+    if not models:
+        _empty_note(ax, "no variants")
+        return save_figure(fig, out)
+    width = 0.8 / len(models)
+    x = np.arange(len(states), dtype=np.float64)
+    for i, model in enumerate(models):
+        sub = df[df[model_col] == model]
+        n_missing = int(sub["_c"].isna().sum())
+        sub = sub[sub["_c"].notna()]
+        k = np.array(
+            [sub["_c"].sum()] + [sub.loc[sub[state_col] == s, "_c"].sum() for s in states[1:]],
+            dtype=np.float64,
+        )
+        n = np.array(
+            [len(sub)] + [int((sub[state_col] == s).sum()) for s in states[1:]], dtype=np.float64
+        )
+        frac = np.divide(k, n, out=np.full_like(k, np.nan), where=n > 0)
+        ci = wilson_interval(k, n)
+        xi = x - 0.4 + width * (i + 0.5)
+        label = model + (f" ({n_missing} without a sign)" if n_missing else "")
+        ax.bar(
+            xi, np.nan_to_num(frac), width=width * 0.9, color=PALETTE[i % len(PALETTE)], label=label
+        )
+        err = np.vstack([frac - ci[:, 0], ci[:, 1] - frac])
+        ax.errorbar(xi, frac, yerr=err, fmt="none", ecolor="0.2", lw=0.8, capsize=1.5)
+        for xx, nn, hi in zip(xi, n, ci[:, 1], strict=True):
+            top = 0.02 if not np.isfinite(hi) else hi + 0.02
+            ax.text(xx, top, f"{int(nn)}", ha="center", va="bottom", fontsize=6.5, rotation=90)
+    ax.axhline(0.5, color="0.3", ls="--", lw=0.8)
+    ax.set_xticks(x, states)
+    ax.set_ylim(0, 1.25)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("fraction concordant with eQTL sign")
+    ax.set_xlabel("chromatin state (numbers: variants)")
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_title("Direction of single-variant effects vs in-sample eQTL")
+    return save_figure(fig, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Haplotypes and runtimes
+# --------------------------------------------------------------------------------------------
+
+
+@_styled
+def dedup_statistics(
+    stats: pd.DataFrame,
+    out: str | Path,
+    *,
+    unique_col: str = "n_unique",
+    total_col: str = "n_haplotypes",
+) -> Path:
+    """Haplotype deduplication per gene: unique vs total haplotypes (left) and the histogram of
+    the unique/total fraction (right), with the overall number of model inputs saved."""
+    _require(stats, [unique_col, total_col], "dedup_statistics")
+    uniq = pd.to_numeric(stats[unique_col], errors="coerce").to_numpy(dtype=np.float64)
+    tot = pd.to_numeric(stats[total_col], errors="coerce").to_numpy(dtype=np.float64)
+    ok = np.isfinite(uniq) & np.isfinite(tot) & (tot > 0)
+    uniq, tot = uniq[ok], tot[ok]
+    fig = _new_figure(7.0, 3.0)
+    ax1, ax2 = fig.subplots(1, 2)
+    if not uniq.size:
+        _empty_note(ax1, "no genes")
+        _empty_note(ax2, "no genes")
+        return save_figure(fig, out)
+    ax1.scatter(tot, uniq, s=10, color=PALETTE[0], alpha=0.7, lw=0)
+    top = float(tot.max())
+    ax1.plot([0, top], [0, top], color="0.5", lw=0.8, ls="--")
+    ax1.set_xlabel("haplotypes (2 × individuals)")
+    ax1.set_ylabel("unique haplotypes")
+    ax1.set_title(f"{uniq.size} genes")
+    frac = uniq / tot
+    ax2.hist(frac, bins=np.linspace(0, 1, 21), color=PALETTE[1])
+    ax2.set_xlabel("unique / total")
+    ax2.set_ylabel("genes")
+    ax2.set_title(
+        f"model inputs: {int(uniq.sum())} of {int(tot.sum())} "
+        f"({100.0 * uniq.sum() / tot.sum():.1f}%)"
+    )
+    skipped = int((~ok).sum())
+    if skipped:
+        ax2.text(
+            0.98,
+            0.95,
+            f"{skipped} rows without counts",
+            ha="right",
+            transform=ax2.transAxes,
+            fontsize=7,
+        )
+    fig.suptitle("Haplotype deduplication")
+    return save_figure(fig, out)
+
+
+_BENCH_RULE = re.compile(r"(?:^|/)benchmarks/([^/]+)/")
+
+
+def read_benchmarks(paths: Iterable[str | Path], *, root: str | Path | None = None) -> pd.DataFrame:
+    """Read Snakemake ``benchmark:`` TSVs into one table with ``rule``, ``job`` and ``s``.
+
+    The rule is the directory under ``benchmarks/`` (the workflow's layout
+    ``benchmarks/{rule}/{wildcards}.tsv``); the job is the file name without suffix.
+    """
+    frames = []
+    for p in paths:
+        path = Path(p)
+        try:
+            df = pd.read_csv(path, sep="\t")
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"{path}: not a Snakemake benchmark TSV ({exc})") from exc
+        if "s" not in df.columns:
+            raise InputError(f"{path}: benchmark TSV without an 's' column (seconds)")
+        rel = path.relative_to(root).as_posix() if root else path.as_posix()
+        m = _BENCH_RULE.search("/" + rel)
+        df.insert(0, "rule", m.group(1) if m else path.parent.name)
+        df.insert(1, "job", path.name.removesuffix(".tsv"))
+        df.insert(2, "repeat", np.arange(len(df)))
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["rule", "job", "repeat", "s"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@_styled
+def rule_runtimes(benchmarks: pd.DataFrame, out: str | Path, *, seconds_col: str = "s") -> Path:
+    """Wall time per rule from benchmark TSVs: every job as a dot, the total in the label."""
+    _require(benchmarks, ["rule", seconds_col], "rule_runtimes")
+    df = benchmarks.copy()
+    df["_s"] = pd.to_numeric(df[seconds_col], errors="coerce")
+    totals = df.groupby("rule")["_s"].agg(["sum", "count", "max"]).sort_values("sum")
+    rules = list(totals.index)
+    fig = _new_figure(6.5, 1.2 + 0.35 * max(len(rules), 1))
+    ax = fig.subplots()
+    if not rules:
+        _empty_note(ax, "no benchmark files")
+        return save_figure(fig, out)
+    for i, rule in enumerate(rules):
+        s = df.loc[df["rule"] == rule, "_s"].to_numpy(dtype=np.float64)
+        s = s[np.isfinite(s)]
+        jitter = (np.arange(s.size) % 7 - 3) * 0.05
+        ax.scatter(np.maximum(s, 1e-3), i + jitter, s=10, color=PALETTE[0], lw=0)
+    labels = [
+        f"{r} ({int(c)} job{'s' if c != 1 else ''}, {sm:.1f} s)"
+        for r, (sm, c, _mx) in totals.iterrows()
+    ]
+    ax.set_yticks(np.arange(len(rules)), labels)
+    ax.set_xscale("log")
+    ax.set_xlabel("wall time per job (s, log scale)")
+    ax.set_title("Runtime per rule (Snakemake benchmarks)")
+    return save_figure(fig, out)

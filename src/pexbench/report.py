@@ -1,0 +1,566 @@
+"""Run description for the report: what was run, on what, with which software and hardware.
+
+`describe_run(config, ...)` renders reStructuredText from the resolved workflow configuration:
+loud warnings first (untrained/random model weights, a synthetic-background reference), then the
+inputs (with size and SHA-256), the models and their weights, the evaluation settings, software
+versions, hardware and the code version. `write_description` writes it as RST and as a standalone
+HTML page (docutils) that the Snakemake report embeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import platform
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from pexbench import __version__
+from pexbench.errors import InputError
+
+__all__ = [
+    "SOFTWARE",
+    "code_version",
+    "describe_run",
+    "file_digest",
+    "hardware_info",
+    "model_weight_warning",
+    "reference_warning",
+    "render_html",
+    "render_table_html",
+    "software_versions",
+    "synthetic_input_warnings",
+    "write_description",
+]
+
+#: Distributions whose versions the report names (PyPI names).
+SOFTWARE: tuple[str, ...] = (
+    "pexbench",
+    "torch",
+    "enformer-pytorch",
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+    "pysam",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "scikit-learn",
+    "h5py",
+    "matplotlib",
+)
+
+#: Weight values that mean "no trained weights" (case-insensitive, also as a prefix).
+UNTRAINED_WEIGHTS = ("random", "tiny", "untrained", "none", "null", "")
+
+#: Input files are hashed up to this size; larger ones are listed with their size only.
+DIGEST_LIMIT = 2 * 1024**3
+
+NOT_A_RESULT = "NOT A RESULT"
+
+
+# --------------------------------------------------------------------------------------------
+# Facts about the run
+# --------------------------------------------------------------------------------------------
+
+
+def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
+    """Python, the named distributions and the htslib/bcftools that pysam bundles."""
+    out: dict[str, str] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    try:
+        import pysam.version as pv
+
+        out["htslib (pysam)"] = str(pv.__htslib_version__)
+        out["bcftools (pysam)"] = str(pv.__bcftools_version__)
+    except ImportError:  # pragma: no cover - pysam is a dependency
+        pass
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _memory_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gpus() -> list[str]:
+    """Names of the CUDA devices torch sees (torch is imported only if already installed)."""
+    try:
+        import torch
+    except ImportError:
+        return []
+    try:
+        if not torch.cuda.is_available():
+            return []
+        return [
+            f"{torch.cuda.get_device_name(i)} "
+            f"({torch.cuda.get_device_properties(i).total_memory / 1024**3:.0f} GiB)"
+            for i in range(torch.cuda.device_count())
+        ]
+    except Exception:  # a broken driver must not break the report
+        return ["CUDA present but not usable"]
+
+
+def hardware_info() -> dict[str, str]:
+    """CPU model, logical cores (and how many this process may use), memory, GPUs."""
+    total = os.cpu_count() or 0
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        usable = total
+    mem = _memory_bytes()
+    gpus = _gpus()
+    return {
+        "host": platform.node() or "unknown",
+        "system": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "cpu": _cpu_model(),
+        "cores": f"{total} logical, {usable} usable by this process",
+        "memory": f"{mem / 1024**3:.1f} GiB" if mem else "unknown",
+        "gpu": "; ".join(gpus) if gpus else "none visible",
+    }
+
+
+def code_version(path: str | Path | None = None) -> str:
+    """`git describe` and commit of the checkout holding `path`, else the package version."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            res = subprocess.run(
+                ["git", "-C", str(where), *args],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return res.stdout.strip() if res.returncode == 0 and res.stdout.strip() else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return f"pexbench {__version__} (no git commit found at {where})"
+    describe = git("describe", "--tags", "--always", "--dirty") or commit[:12]
+    return f"{describe} (commit {commit}; pexbench {__version__})"
+
+
+def file_digest(path: str | Path, limit: int = DIGEST_LIMIT) -> str:
+    """``sha256:<hex>`` of a file, or a note saying why it was not hashed."""
+    p = Path(path)
+    if not p.is_file():
+        return "missing"
+    size = p.stat().st_size
+    if size > limit:
+        return f"not hashed (larger than {limit / 1024**3:.1f} GiB)"
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return f"sha256:{h.hexdigest()}"
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings
+# --------------------------------------------------------------------------------------------
+
+
+def model_weight_warning(spec: Mapping[str, Any]) -> str | None:
+    """A warning when a model entry runs without trained weights, else None.
+
+    Untrained means: a ``weights`` value that is empty or starts with one of
+    :data:`UNTRAINED_WEIGHTS` (``random``, ``tiny``, ...), or ``trained: false``.
+    """
+    name = str(spec.get("name", spec.get("type", "?")))
+    weights = spec.get("weights")
+    text = "" if weights is None else str(weights).strip().lower()
+    untrained = spec.get("trained") is False or any(
+        text == w or (w and text.startswith(w)) for w in UNTRAINED_WEIGHTS
+    )
+    if not untrained:
+        return None
+    return (
+        f"Model '{name}' ({spec.get('type', '?')}) runs with weights '{weights}': randomly "
+        f"initialised, untrained. Its predictions and every statistic computed from them are "
+        f"{NOT_A_RESULT}; they only show that the pipeline runs."
+    )
+
+
+_SYNTHETIC = re.compile(r"synthetic|demo", re.IGNORECASE)
+
+
+def reference_warning(reference: str | Path | None, *, synthetic: bool | None = None) -> str | None:
+    """A warning when the reference FASTA is the bundled synthetic-background sequence.
+
+    ``synthetic`` (from the config) decides when given; otherwise a file name containing
+    ``synthetic`` or ``demo`` counts as synthetic.
+    """
+    if reference is None:
+        return None
+    is_synth = (
+        bool(_SYNTHETIC.search(Path(str(reference)).name)) if synthetic is None else synthetic
+    )
+    if not is_synth:
+        return None
+    return (
+        f"The reference {reference} is a synthetic background: random bases with only the REF "
+        "alleles of the bundled VCFs written at their true positions, not real human sequence. "
+        f"Model outputs on it say nothing about biology: {NOT_A_RESULT}."
+    )
+
+
+def synthetic_input_warnings(
+    inputs: Mapping[str, Any] | None, *, skip: Iterable[str] = ()
+) -> list[str]:
+    """A warning for every input path whose file name says it is synthetic (e.g. generated
+    chromatin states), except the keys in ``skip`` (the reference has its own warning)."""
+    out = []
+    skipped = set(skip)
+    for key, value in _iter_paths(inputs or {}):
+        if key in skipped or not re.search(r"synthetic", Path(value).name, re.IGNORECASE):
+            continue
+        out.append(
+            f"Input '{key}' ({value}) is synthetic (generated stand-in data): statistics that "
+            f"use it are {NOT_A_RESULT}."
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# RST rendering
+# --------------------------------------------------------------------------------------------
+
+
+def _esc(value: object) -> str:
+    """Escape RST inline markup characters in a table cell or paragraph."""
+    text = str(value).replace("\n", " ")
+    return re.sub(r"([\\`*_|])", r"\\\1", text)
+
+
+def _heading(text: str, char: str) -> str:
+    return f"{text}\n{char * len(text)}\n"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for i, row in enumerate([list(header), *[list(r) for r in rows]]):
+        for j, cell in enumerate(row):
+            prefix = "   * - " if j == 0 else "     - "
+            cell_text = str(cell) if i == 0 else _esc(cell)
+            lines.append(prefix + (cell_text if cell_text else "\\ "))
+    return "\n".join(lines) + "\n"
+
+
+def _admonition(kind: str, text: str) -> str:
+    return f".. {kind}::\n\n   {_esc(text)}\n"
+
+
+def _resolve(path: object, root: Path | None) -> Path:
+    p = Path(str(path))
+    return p if p.is_absolute() or root is None else root / p
+
+
+def _iter_paths(obj: object, prefix: str = "") -> Iterable[tuple[str, str]]:
+    """(dotted key, value) for every string leaf of a nested config section."""
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            yield from _iter_paths(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _iter_paths(v, f"{prefix}[{i}]")
+    elif isinstance(obj, str):
+        yield prefix, obj
+
+
+def _models(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    models = config.get("models") or []
+    if isinstance(models, Mapping):  # {name: spec} form
+        return [{"name": k, **(v or {})} for k, v in models.items()]
+    return [m for m in models if isinstance(m, Mapping)]
+
+
+def _reference_path(config: Mapping[str, Any]) -> object:
+    for key in ("reference", "fasta", "genome"):
+        section = config.get("inputs", {}) if isinstance(config.get("inputs"), Mapping) else {}
+        if key in section:
+            val = section[key]
+            return val.get("fasta", val.get("path")) if isinstance(val, Mapping) else val
+        if key in config:
+            val = config[key]
+            return val.get("fasta", val.get("path")) if isinstance(val, Mapping) else val
+    return None
+
+
+def describe_run(
+    config: Mapping[str, Any],
+    *,
+    root: str | Path | None = None,
+    workflow_dir: str | Path | None = None,
+    software: Mapping[str, str] | None = None,
+    hardware: Mapping[str, str] | None = None,
+    digest_limit: int = DIGEST_LIMIT,
+    title: str = "pexbench run description",
+) -> str:
+    """Render the run description (reStructuredText) from the resolved configuration.
+
+    ``root`` resolves relative input paths (the Snakemake working directory);
+    ``workflow_dir`` is where the code version is read from (git).
+    """
+    root_p = Path(root) if root is not None else None
+    software = dict(software) if software is not None else software_versions()
+    hardware = dict(hardware) if hardware is not None else hardware_info()
+    models = _models(config)
+    parts: list[str] = [_heading(title, "="), ""]
+
+    warnings = [w for w in (model_weight_warning(m) for m in models) if w]
+    synth = config.get("reference_is_synthetic")
+    ref_warn = reference_warning(
+        _reference_path(config), synthetic=None if synth is None else bool(synth)
+    )
+    if ref_warn:
+        warnings.append(ref_warn)
+    inputs_section = config.get("inputs") if isinstance(config.get("inputs"), Mapping) else {}
+    ref_keys = [k for k in ("fasta", "reference", "genome") if k in (inputs_section or {})]
+    warnings.extend(synthetic_input_warnings(inputs_section, skip=ref_keys))
+    if warnings:
+        parts.append(_heading(f"Warnings: {NOT_A_RESULT}", "-"))
+        parts.extend(_admonition("danger", w) for w in warnings)
+    else:
+        parts.append(
+            ".. note::\n\n   All models run with the weights named below on the reference "
+            "named below; no synthetic inputs were detected.\n"
+        )
+
+    # Inputs
+    parts.append(_heading("Inputs", "-"))
+    inputs = config.get("inputs")
+    rows = []
+    if isinstance(inputs, Mapping):
+        for key, value in _iter_paths(inputs):
+            path = _resolve(value, root_p)
+            if path.is_file():
+                rows.append(
+                    (key, value, _human_size(path.stat().st_size), file_digest(path, digest_limit))
+                )
+            else:
+                rows.append((key, value, "", "(not a file)"))
+    if rows:
+        parts.append(_table(["key", "path", "size", "checksum"], rows))
+    else:
+        parts.append("No ``inputs`` section in the configuration.\n")
+
+    # Models
+    parts.append(_heading("Models", "-"))
+    if models:
+        mrows = []
+        for m in models:
+            extra = {
+                k: v
+                for k, v in m.items()
+                if k not in ("name", "type", "weights") and not isinstance(v, Mapping | list)
+            }
+            trained = "NO: " + NOT_A_RESULT if model_weight_warning(m) else "yes"
+            mrows.append(
+                (
+                    m.get("name", "?"),
+                    m.get("type", "?"),
+                    m.get("weights", "(none)"),
+                    trained,
+                    ", ".join(f"{k}={v}" for k, v in extra.items()),
+                )
+            )
+        parts.append(_table(["name", "type", "weights", "trained", "settings"], mrows))
+    else:
+        parts.append("No models configured.\n")
+
+    # Evaluation and other settings (everything but inputs/models).
+    parts.append(_heading("Settings", "-"))
+    srows = []
+    for key, value in config.items():
+        if key in ("inputs", "models"):
+            continue
+        if isinstance(value, Mapping):
+            srows.extend((f"{key}.{k}", _compact(v)) for k, v in value.items())
+        else:
+            srows.append((key, _compact(value)))
+    parts.append(_table(["setting", "value"], srows) if srows else "No other settings.\n")
+
+    parts.append(_heading("Software", "-"))
+    parts.append(_table(["software", "version"], software.items()))
+    parts.append(_heading("Hardware", "-"))
+    parts.append(
+        "The machine that wrote this description; on a cluster, prediction jobs may have run on "
+        "other nodes (their logs name the device used).\n"
+    )
+    parts.append(_table(["item", "value"], hardware.items()))
+    parts.append(_heading("Code", "-"))
+    parts.append(f"Workflow code version: ``{code_version(workflow_dir)}``\n")
+    parts.append(_heading("Full configuration", "-"))
+    dumped = yaml.safe_dump(_plain(config), sort_keys=False, default_flow_style=False)
+    parts.append(".. code-block:: yaml\n\n" + _indent(dumped, "   ") + "\n")
+    return "\n".join(parts)
+
+
+def _plain(obj: object) -> object:
+    """Config as plain dicts/lists (Snakemake hands a Namedlist/Config-like mapping)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    return str(obj)
+
+
+def _compact(value: object) -> str:
+    if isinstance(value, Mapping | list | tuple):
+        return yaml.safe_dump(_plain(value), default_flow_style=True, width=10**6).strip()
+    return str(value)
+
+
+def _indent(text: str, pad: str) -> str:
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+def render_html(rst: str, *, source: str = "<run description>") -> str:
+    """Standalone HTML (embedded stylesheet, no external links) from the RST text."""
+    from docutils.core import publish_string
+
+    try:
+        html = publish_string(
+            rst,
+            source_path=source,
+            writer="html5",
+            settings_overrides={
+                "embed_stylesheet": True,
+                "report_level": 2,
+                "halt_level": 2,
+                "syntax_highlight": "none",
+                "datestamp": False,
+                "generator": False,
+            },
+        )
+    except Exception as exc:  # docutils raises SystemMessage subclasses
+        raise InputError(
+            f"{source}: the run description is not valid reStructuredText: {exc}"
+        ) from exc
+    text = html.decode("utf-8") if isinstance(html, bytes) else str(html)
+    style = (
+        "<style>.danger{border:3px solid #c00;background:#fee;padding:0.4em 1em;}"
+        ".danger .admonition-title{color:#c00;font-weight:bold;}</style>"
+    )
+    return text.replace("</head>", style + "</head>", 1)
+
+
+_TABLE_CSS = (
+    "body{font-family:sans-serif;font-size:13px;margin:1em;}"
+    "table{border-collapse:collapse;}th,td{border:1px solid #ccc;padding:2px 6px;"
+    "text-align:right;white-space:nowrap;}th{background:#eee;position:sticky;top:0;}"
+    "td:first-child,th:first-child{text-align:left;}pre{font-size:12px;}"
+)
+
+
+def render_table_html(
+    table: pd.DataFrame | None,
+    *,
+    title: str,
+    max_rows: int = 5000,
+    json_data: object = None,
+) -> str:
+    """Standalone HTML view of a result table (at most ``max_rows`` rows, the number shown and
+    the total named) or, with ``json_data``, of a JSON document (pretty-printed)."""
+    import html as _html
+    import json as _json
+
+    head = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{_html.escape(title)}</title><style>{_TABLE_CSS}</style></head><body>"
+        f"<h2>{_html.escape(title)}</h2>"
+    )
+    if json_data is not None:
+        body = "<pre>" + _html.escape(_json.dumps(json_data, indent=2, sort_keys=True)) + "</pre>"
+        return head + body + "</body></html>\n"
+    if table is None:
+        raise InputError(f"{title}: nothing to render (no table and no JSON given)")
+    n = len(table)
+    shown = table.head(max_rows)
+    note = f"<p>{n} rows"
+    if n > max_rows:
+        note += (
+            f"; the first {max_rows} are shown here, the complete table is the TSV item of "
+            "the same name"
+        )
+    note += ".</p>"
+    return head + note + shown.to_html(index=False, escape=True, na_rep="") + "</body></html>\n"
+
+
+def write_description(
+    config: Mapping[str, Any],
+    rst_out: str | Path,
+    html_out: str | Path | None = None,
+    **kwargs: Any,
+) -> str:
+    """Write the run description as RST (and HTML when ``html_out`` is given); return the RST."""
+    rst = describe_run(config, **kwargs)
+    Path(rst_out).parent.mkdir(parents=True, exist_ok=True)
+    Path(rst_out).write_text(rst, encoding="utf-8")
+    if html_out is not None:
+        Path(html_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(html_out).write_text(render_html(rst, source=str(rst_out)), encoding="utf-8")
+    return rst
+
+
+def _main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - thin CLI
+    """``python -m pexbench.report CONFIG.yaml OUT.rst [OUT.html]``"""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) not in (2, 3):
+        print(_main.__doc__, file=sys.stderr)
+        return 2
+    with open(args[0], encoding="utf-8") as fh:
+        config = yaml.safe_load(fh) or {}
+    write_description(config, args[1], args[2] if len(args) == 3 else None)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(_main())

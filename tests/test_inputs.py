@@ -1,0 +1,469 @@
+"""Input preparation: FASTA indexing, VCF normalisation, expression individuals, atomic tables.
+
+Oracles: bcftools itself (the system binary where installed, else the one pysam ships) for
+normalisation, pysam.FastaFile for indexed access, hand-written expectations for small fixtures.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pysam
+import pysam.bcftools
+import pytest
+
+from pexbench import inputs
+from pexbench.errors import InputError, VariantError
+
+RNG = np.random.default_rng(7)
+SEQ = "".join(RNG.choice(list("ACGT"), size=400))
+# a CA repeat at 0-based 50..57 between T and G, so that a deletion inside it left-aligns to
+# 1-based 50 (TCA -> T)
+SEQ = SEQ[:49] + "TCACACACAG" + SEQ[59:]
+OTHER = "".join(RNG.choice(list("ACGT"), size=120))
+
+
+def write_fasta(path: Path, contigs: dict[str, str]) -> Path:
+    with open(path, "w") as fh:
+        for name, seq in contigs.items():
+            fh.write(f">{name}\n")
+            for i in range(0, len(seq), 60):
+                fh.write(seq[i : i + 60] + "\n")
+    return path
+
+
+def alt_base(ref: str) -> str:
+    return "G" if ref != "G" else "T"
+
+
+def vcf_text(chrom: str, records: list[tuple[int, str, str, str]], contig_lines: str = "") -> str:
+    head = [
+        "##fileformat=VCFv4.2",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+    ]
+    if contig_lines:
+        head.append(contig_lines)
+    head.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2")
+    body = [f"{chrom}\t{p}\t.\t{r}\t{a}\t.\tPASS\t.\tGT\t{g}" for p, r, a, g in records]
+    return "\n".join(head + body) + "\n"
+
+
+def base_records() -> list[tuple[int, str, str, str]]:
+    """1-based records on SEQ: a SNV, a tri-allelic SNV, a deletion to be left-aligned."""
+    triallelic = ",".join([b for b in "ACGT" if b != SEQ[19]])
+    return [
+        (10, SEQ[9], alt_base(SEQ[9]), "0|1\t1|1"),
+        (20, SEQ[19], triallelic, "1|2\t0|3"),
+        # deletes one CA unit at the end of the repeat: 1-based 56 = 0-based 55 ('A')
+        (56, SEQ[55:58], SEQ[55], "0|1\t1|0"),
+        (300, SEQ[299], alt_base(SEQ[299]), "1|0\t0|0"),
+    ]
+
+
+def write_vcf(path: Path, text: str, *, bgzip: bool = False) -> Path:
+    if not bgzip:
+        path.write_text(text)
+        return path
+    plain = path.with_suffix("")
+    plain.write_text(text)
+    pysam.tabix_compress(str(plain), str(path), force=True)
+    plain.unlink()
+    pysam.tabix_index(str(path), preset="vcf", force=True)
+    return path
+
+
+def records(vcf: Path) -> list[tuple[str, int, str, str, str]]:
+    """(CHROM, POS, REF, ALT, GT...) of every record, as text, via bcftools query."""
+    out = pysam.bcftools.query("-f", "%CHROM\t%POS\t%REF\t%ALT[\t%GT]\n", str(vcf))
+    return [tuple(line.split("\t")) for line in out.splitlines()]
+
+
+def oracle_norm(vcf: Path, fasta: Path, tmp: Path, rename: dict[str, str] | None = None) -> list:
+    """bcftools annotate --rename-chrs + norm -m -any run directly (the system binary if any)."""
+    exe = shutil.which("bcftools")
+    rename = rename or {}
+    text = vcf.read_text() if vcf.suffix == ".vcf" else gzip.open(vcf, "rt").read()
+    head = [line for line in text.splitlines() if line.startswith("##")]
+    body = [line for line in text.splitlines() if not line.startswith("##")]
+    body = [
+        line
+        if line.startswith("#")
+        else "\t".join(
+            [rename.get(line.split("\t")[0], line.split("\t")[0]), *line.split("\t")[1:]]
+        )
+        for line in body
+    ]
+    # contig lines as the FASTA's (older bcftools cannot write records of undeclared contigs)
+    head = [line for line in head if not line.startswith("##contig")]
+    for name, length in inputs.fasta_contigs(fasta).items():
+        head.append(f"##contig=<ID={name},length={length}>")
+    src = tmp / "oracle_in.vcf"
+    src.write_text("\n".join(head + body) + "\n")
+    out = tmp / "oracle.vcf"
+    if exe:
+        subprocess.run(
+            [exe, "norm", "-f", str(fasta), "-m", "-any", "-o", str(out), str(src)],
+            check=True,
+            capture_output=True,
+        )
+    else:
+        pysam.bcftools.norm(
+            "-f", str(fasta), "-m", "-any", "-o", str(out), str(src), catch_stdout=False
+        )
+    return records(out)
+
+
+@pytest.fixture
+def fasta_chr(tmp_path: Path) -> Path:
+    fa = write_fasta(tmp_path / "ref.fa", {"chr22": SEQ, "chrX": OTHER})
+    pysam.faidx(str(fa))
+    return fa
+
+
+# ---------------------------------------------------------------------------- FASTA
+
+
+def test_prepare_fasta_plain_indexes_beside_source(tmp_path: Path) -> None:
+    fa = write_fasta(tmp_path / "g.fa", {"chr22": SEQ})
+    out = inputs.prepare_fasta(fa, tmp_path / "dest")
+    assert out == fa.absolute()
+    assert Path(f"{fa}.fai").is_file()
+    assert pysam.FastaFile(str(out)).fetch("chr22", 5, 70) == SEQ[5:70]
+    assert inputs.fasta_contigs(out) == {"chr22": len(SEQ)}
+
+
+def test_prepare_fasta_reuses_fresh_index(tmp_path: Path) -> None:
+    fa = write_fasta(tmp_path / "g.fa", {"chr22": SEQ})
+    pysam.faidx(str(fa))
+    fai = Path(f"{fa}.fai")
+    fai.write_text(fai.read_text())  # same content, newer mtime; rewritten if not reused
+    before = fai.stat().st_mtime_ns
+    assert inputs.prepare_fasta(fa, tmp_path / "dest") == fa.absolute()
+    assert fai.stat().st_mtime_ns == before
+    assert not (tmp_path / "dest").exists()
+
+
+def test_prepare_fasta_bgzip_read_only_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src_dir = tmp_path / "ro"
+    src_dir.mkdir()
+    plain = write_fasta(tmp_path / "g.fa", {"chr22": SEQ, "chrX": OTHER})
+    bgz = src_dir / "g.fa.gz"
+    pysam.tabix_compress(str(plain), str(bgz))
+    # tests run as root, where chmod does not stop writes: pretend the directory is read-only
+    monkeypatch.setattr(inputs, "_writable_dir", lambda p: Path(p) != src_dir)
+    out = inputs.prepare_fasta(bgz, tmp_path / "dest")
+    assert out == tmp_path / "dest" / "g.fa.gz"
+    assert out.is_symlink() or out.is_file()
+    assert Path(f"{out}.fai").is_file() and Path(f"{out}.gzi").is_file()
+    assert not Path(f"{bgz}.fai").exists()
+    assert pysam.FastaFile(str(out)).fetch("chrX", 3, 100) == OTHER[3:100]
+    # second call reuses the index in dest
+    mtime = Path(f"{out}.fai").stat().st_mtime_ns
+    assert inputs.prepare_fasta(bgz, tmp_path / "dest") == out
+    assert Path(f"{out}.fai").stat().st_mtime_ns == mtime
+
+
+def test_prepare_fasta_plain_gzip_is_an_error(tmp_path: Path) -> None:
+    gz = tmp_path / "g.fa.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write(f">chr22\n{SEQ}\n")
+    with pytest.raises(InputError, match="bgzip") as err:
+        inputs.prepare_fasta(gz, tmp_path / "dest")
+    assert str(gz) in str(err.value)
+
+
+def test_prepare_fasta_not_fasta(tmp_path: Path) -> None:
+    bad = tmp_path / "g.fa"
+    bad.write_text("chr22 ACGT\n")
+    with pytest.raises(InputError, match="not a FASTA"):
+        inputs.prepare_fasta(bad, tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        inputs.prepare_fasta(tmp_path / "missing.fa", tmp_path)
+
+
+def test_prepare_fasta_real(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "reference" / "chr22.synthetic_background.fa.gz"
+    out = inputs.prepare_fasta(src, tmp_path / "dest")
+    assert inputs.fasta_contigs(out) == {"chr22": 51_304_566}
+
+
+# ---------------------------------------------------------------------------- VCF
+
+
+@pytest.mark.parametrize("bgzip", [False, True])
+def test_normalise_renames_22_to_chr22_and_matches_bcftools(
+    tmp_path: Path, fasta_chr: Path, bgzip: bool
+) -> None:
+    name = "in.vcf.gz" if bgzip else "in.vcf"
+    vcf = write_vcf(tmp_path / name, vcf_text("22", base_records()), bgzip=bgzip)
+    out = tmp_path / "out" / "norm.vcf.gz"
+    counts = inputs.normalise_vcf(vcf, fasta_chr, out)
+    got = records(out)
+    assert got == oracle_norm(vcf, fasta_chr, tmp_path, rename={"22": "chr22"})
+    # hand-checked: tri-allelic split in 3, deletion left-aligned to the repeat start
+    assert [(r[1], r[2], r[3]) for r in got][1:4] == [
+        ("20", SEQ[19], b) for b in [b for b in "ACGT" if b != SEQ[19]][:3]
+    ]
+    assert ("50", "TCA", "T") in [(r[1], r[2], r[3]) for r in got]
+    assert counts["records_in"] == 4
+    assert counts["records_out"] == 6
+    assert counts["multiallelic_split"] == 1
+    assert counts["realigned"] == 1
+    assert counts["contigs_renamed"] == 1
+    assert Path(f"{out}.tbi").is_file()
+    header = pysam.VariantFile(str(out)).header
+    assert {c.name: c.length for c in header.contigs.values()} == {
+        "chr22": len(SEQ),
+        "chrX": len(OTHER),
+    }
+    assert sorted(p.name for p in out.parent.iterdir()) == ["norm.vcf.gz", "norm.vcf.gz.tbi"]
+
+
+def test_normalise_renames_chr22_to_22(tmp_path: Path) -> None:
+    fa = write_fasta(tmp_path / "ref.fa", {"22": SEQ})
+    pysam.faidx(str(fa))
+    vcf = write_vcf(
+        tmp_path / "in.vcf", vcf_text("chr22", base_records(), "##contig=<ID=chr22,length=400>")
+    )
+    out = tmp_path / "norm.vcf.gz"
+    inputs.normalise_vcf(vcf, fa, out)
+    got = records(out)
+    assert {r[0] for r in got} == {"22"}
+    assert got == oracle_norm(vcf, fa, tmp_path, rename={"chr22": "22"})
+
+
+def test_normalise_unmatched_contig(tmp_path: Path, fasta_chr: Path) -> None:
+    text = vcf_text("22", base_records()) + "7\t5\t.\tA\tC\t.\tPASS\t.\tGT\t0|1\t0|0\n"
+    vcf = write_vcf(tmp_path / "in.vcf", text)
+    out = tmp_path / "norm.vcf.gz"
+    with pytest.raises(InputError) as err:
+        inputs.normalise_vcf(vcf, fasta_chr, out)
+    message = str(err.value)
+    assert str(vcf) in message and "'7'" in message and "bcftools view -t ^7" in message
+    assert list(tmp_path.glob("norm*")) == [] and list(tmp_path.glob(".norm*")) == []
+    # restricted to regions, the contig is dropped instead
+    counts = inputs.normalise_vcf(vcf, fasta_chr, out, regions=["chr22"])
+    assert counts["contigs_outside_regions"] == 1
+    assert {r[0] for r in records(out)} == {"chr22"}
+
+
+def test_normalise_ref_mismatch_fails_and_leaves_nothing(tmp_path: Path, fasta_chr: Path) -> None:
+    recs = base_records()
+    wrong = "C" if SEQ[299] != "C" else "G"
+    recs[3] = (300, wrong, "T" if wrong != "T" else "A", "1|0\t0|0")
+    vcf = write_vcf(tmp_path / "in.vcf", vcf_text("22", recs))
+    out = tmp_path / "o" / "norm.vcf.gz"
+    out.parent.mkdir()
+    out.write_text("stale")  # an old output must not survive a failed run
+    Path(f"{out}.tbi").write_text("stale")
+    with pytest.raises(VariantError) as err:
+        inputs.normalise_vcf(vcf, fasta_chr, out)
+    message = str(err.value)
+    assert "22:300" in message and f"'{SEQ[299]}'" in message and f"'{wrong}'" in message
+    assert str(vcf) in message
+    assert list(out.parent.iterdir()) == []
+    # -c x: the site is excluded and counted
+    counts = inputs.normalise_vcf(vcf, fasta_chr, out, on_ref_mismatch="exclude")
+    assert counts["mismatch_removed"] == 1
+    assert "300" not in [r[1] for r in records(out)]
+
+
+def test_normalise_regions(tmp_path: Path, fasta_chr: Path) -> None:
+    vcf = write_vcf(tmp_path / "in.vcf.gz", vcf_text("22", base_records()), bgzip=True)
+    out = tmp_path / "norm.vcf.gz"
+    # 22:11-30 in VCF naming keeps the tri-allelic site only; 1-based inclusive at 300
+    counts = inputs.normalise_vcf(vcf, fasta_chr, out, regions=["22:11-30", "chr22:300-300"])
+    assert [r[1] for r in records(out)] == ["20", "20", "20", "300"]
+    assert counts["records_in"] == 2
+
+
+def test_normalise_rejects_length_mismatch(tmp_path: Path, fasta_chr: Path) -> None:
+    vcf = write_vcf(
+        tmp_path / "in.vcf", vcf_text("22", base_records(), "##contig=<ID=22,length=51304566>")
+    )
+    with pytest.raises(InputError, match="different genome builds"):
+        inputs.normalise_vcf(vcf, fasta_chr, tmp_path / "n.vcf.gz")
+
+
+def test_normalise_real_phased_vcf_without_contig_lines(shared_data: Path, tmp_path: Path) -> None:
+    vcf = shared_data / "genotypes" / "1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz"
+    fasta = shared_data / "reference" / "chr22.synthetic_background.fa.gz"
+    out = tmp_path / "phased.vcf.gz"
+    counts = inputs.normalise_vcf(vcf, fasta, out)
+    assert counts["records_in"] == 10_376
+    got = records(out)
+    assert len(got) == counts["records_out"]
+    assert got == oracle_norm(vcf, fasta, tmp_path, rename={"22": "chr22"})
+    header = pysam.VariantFile(str(out)).header
+    assert header.contigs["chr22"].length == 51_304_566
+    assert list(header.samples) == ["HG00096", "HG00097", "HG00099", "HG00100", "HG00101"]
+
+
+def test_normalise_real_hapmap_multiallelic(shared_data: Path, tmp_path: Path) -> None:
+    vcf = shared_data / "genotypes" / "hapmap_exome.chr22.unphased.vcf.gz"
+    fasta = shared_data / "reference" / "chr22.synthetic_background.fa.gz"
+    out = tmp_path / "hapmap.vcf.gz"
+    # the synthetic FASTA has sequence only from 49 Mb on: elsewhere REF cannot match
+    with pytest.raises(VariantError, match=r"reads 'N'"):
+        inputs.normalise_vcf(vcf, fasta, out)
+    region = "chr22:49000001-51304566"
+    counts = inputs.normalise_vcf(vcf, fasta, out, regions=[region])
+    # oracle: the same region through bcftools view + norm
+    sub = tmp_path / "sub.vcf"
+    pysam.bcftools.view("-r", "22:49000001-51304566", "-o", str(sub), str(vcf), catch_stdout=False)
+    expected = oracle_norm(sub, fasta, tmp_path, rename={"22": "chr22"})
+    assert records(out) == expected
+    n_multi = sum(
+        1
+        for line in sub.read_text().splitlines()
+        if not line.startswith("#") and "," in line.split("\t")[4]
+    )
+    assert counts["multiallelic_split"] == n_multi > 0
+    assert counts["records_out"] == len(expected) > counts["records_in"]
+    # idempotent: normalising the output again changes nothing
+    again = inputs.normalise_vcf(out, fasta, tmp_path / "again.vcf.gz")
+    assert records(tmp_path / "again.vcf.gz") == records(out)
+    assert again["multiallelic_split"] == again["realigned"] == again["contigs_renamed"] == 0
+
+
+# ---------------------------------------------------------------------------- individuals
+
+
+def test_expression_samples_real(shared_data: Path) -> None:
+    bed = shared_data / "expression" / "genes.50percent.chr22.bed.gz"
+    samples = inputs.expression_samples(bed)
+    assert len(samples) == 358 and samples[0] == "HG00096" and samples[-1] == "NA20828"
+    layout, meta, _ = inputs.expression_layout(bed)
+    assert layout == "bed" and meta == ["#chr", "start", "end", "gene", "length", "strand"]
+    genes = inputs.expression_genes(bed)
+    assert len(genes) == 608 and genes["tss"].dtype == np.int64
+
+
+def test_expression_samples_tsv(tmp_path: Path) -> None:
+    tsv = tmp_path / "expr.tsv"
+    tsv.write_text("gene_id\tsymbol\tA1\tB2\tC3\nG1\tx\t1\t2\t3\n")
+    assert inputs.expression_samples(tsv) == ["A1", "B2", "C3"]
+    assert inputs.expression_genes(tsv)["gene_id"].tolist() == ["G1"]
+    dup = tmp_path / "dup.tsv"
+    dup.write_text("gene_id\tA1\tA1\nG1\t1\t2\n")
+    with pytest.raises(InputError, match="repeats individual"):
+        inputs.expression_samples(dup)
+
+
+def _small_vcf(tmp_path: Path, samples: list[str]) -> Path:
+    text = vcf_text("22", [(10, SEQ[9], alt_base(SEQ[9]), "0|1\t1|1")])
+    text = text.replace("S1\tS2", "\t".join(samples)).replace(
+        "0|1\t1|1", "\t".join(["0|1"] * len(samples))
+    )
+    return write_vcf(tmp_path / "s.vcf", text)
+
+
+def test_select_individuals_sets(tmp_path: Path) -> None:
+    vcf = _small_vcf(tmp_path, ["A", "B", "C", "D"])
+    expr = tmp_path / "e.tsv"
+    expr.write_text("gene_id\tD\tB\tE\tA\nG\t1\t2\t3\t4\n")
+    kept, dropped = inputs.select_individuals(vcf, expr)
+    assert kept == ["A", "B", "D"]
+    assert dropped.to_dict("records") == [
+        {"individual": "C", "source": "vcf", "reason": "not in expression"},
+        {"individual": "E", "source": "expression", "reason": "not in VCF"},
+    ]
+    kept, dropped = inputs.select_individuals(vcf, expr, requested=["D", "A", "Z"], excluded=["A"])
+    assert kept == ["D"]
+    reasons = dict(zip(dropped["individual"], dropped["reason"], strict=True))
+    assert reasons == {
+        "A": "excluded",
+        "B": "not requested",
+        "C": "not in expression",
+        "E": "not in VCF",
+        "Z": "not in VCF or expression",
+    }
+    listing = tmp_path / "keep.txt"
+    listing.write_text("# wanted\nB\tpop\n")
+    assert inputs.select_individuals(vcf, expr, requested=listing)[0] == ["B"]
+    table = inputs.individuals_table(*inputs.select_individuals(vcf, expr))
+    assert len(table) == 5 and (table["reason"] == "kept").sum() == 3
+
+
+def test_select_individuals_empty(tmp_path: Path) -> None:
+    vcf = _small_vcf(tmp_path, ["NA12878@1099927697", "NA12891@1099927856"])
+    expr = tmp_path / "e.tsv"
+    expr.write_text("gene_id\tNA12878\tNA12891\nG\t1\t2\n")
+    with pytest.raises(InputError) as err:
+        inputs.select_individuals(vcf, expr)
+    message = str(err.value)
+    assert str(vcf) in message and str(expr) in message
+    assert "NA12878@1099927697" in message and "NA12891" in message
+    assert "bcftools reheader -s" in message
+
+
+def test_select_individuals_real(shared_data: Path) -> None:
+    vcf = shared_data / "genotypes" / "geuvadis423.chr22.unphased.vcf.gz"
+    bed = shared_data / "expression" / "genes.50percent.chr22.bed.gz"
+    kept, dropped = inputs.select_individuals(vcf, bed)
+    # independent: set arithmetic on the VCF header and the BED header
+    vcf_ids = pysam.VariantFile(str(vcf)).header.samples
+    with gzip.open(bed, "rt") as fh:
+        bed_ids = fh.readline().rstrip("\n").split("\t")[6:]
+    assert len(kept) == 330 == len(set(vcf_ids) & set(bed_ids))
+    assert dropped["reason"].value_counts().to_dict() == {
+        "not in expression": 423 - 330,
+        "not in VCF": 358 - 330,
+    }
+
+
+def test_select_individuals_real_hapmap_suffix(shared_data: Path) -> None:
+    vcf = shared_data / "genotypes" / "hapmap_exome.chr22.unphased.vcf.gz"
+    bed = shared_data / "expression" / "genes.50percent.chr22.bed.gz"
+    with pytest.raises(InputError, match="no individual is in both") as err:
+        inputs.select_individuals(vcf, bed)
+    assert "NA07034@1099927558" in str(err.value) and "HG00096" in str(err.value)
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def test_write_table_roundtrip_and_deterministic(tmp_path: Path) -> None:
+    df = pd.DataFrame({"a": [1, 2], "b": [0.1, np.nan], "c": ["x", "y"]})
+    path = inputs.write_table(df, tmp_path / "sub" / "t.tsv.gz")
+    first = path.read_bytes()
+    back = pd.read_csv(path, sep="\t")
+    pd.testing.assert_frame_equal(back, df)
+    inputs.write_table(df, path)
+    assert path.read_bytes() == first
+    assert sorted(p.name for p in path.parent.iterdir()) == ["t.tsv.gz"]
+    plain = inputs.write_table(df, tmp_path / "t.tsv")
+    assert plain.read_text().splitlines()[0] == "a\tb\tc"
+    assert plain.read_text().splitlines()[2] == "2\tNA\ty"
+
+
+def test_write_table_failure_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    df = pd.DataFrame({"a": [1]})
+    target = tmp_path / "t.tsv"
+
+    def boom(self: pd.DataFrame, path: Path, *args: object, **kwargs: object) -> None:
+        Path(path).write_text("a\n")  # partly written, then fails
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(OSError, match="disk full"):
+        inputs.write_table(df, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_index_fasta(tmp_path: Path) -> None:
+    plain = write_fasta(tmp_path / "g.fa", {"chr22": SEQ})
+    bgz = tmp_path / "g.fa.gz"
+    pysam.tabix_compress(str(plain), str(bgz))
+    assert inputs.index_fasta(bgz) == bgz
+    assert Path(f"{bgz}.gzi").is_file()
+    assert pysam.FastaFile(str(bgz)).fetch("chr22", 100, 160) == SEQ[100:160]

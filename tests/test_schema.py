@@ -1,0 +1,163 @@
+"""The config schema: defaults filled, bad values rejected clearly, every key documented."""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError  # validate() wraps the jsonschema error
+from snakemake.utils import validate
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPO / "workflow/schemas/config.schema.yaml")
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+MINIMAL = {
+    "inputs": {"fasta": "a.fa", "vcf": "a.vcf.gz", "annotation": "a.gtf", "expression": "e.bed"},
+    "haplotypes": {"unphased": "error"},
+    "models": [{"name": "m", "type": "probe"}],
+}
+
+
+def checked(config: dict) -> dict:
+    config = copy.deepcopy(config)
+    validate(config, SCHEMA)
+    return config
+
+
+def schema_keys(props: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for name, sub in props.items():
+        key = prefix + name
+        if sub.get("type") == "object" and "properties" in sub:
+            keys += schema_keys(sub["properties"], key + ".")
+        elif sub.get("type") == "array" and "properties" in sub.get("items", {}):
+            keys.append(key)
+            keys += schema_keys(sub["items"]["properties"], key + "[].")
+        else:
+            keys.append(key)
+    return keys
+
+
+def test_defaults_are_filled() -> None:
+    config = checked(MINIMAL)
+    assert config["genes"]["shards"] == 4
+    assert config["genes"]["gene_types"] == ["protein_coding", "lincRNA"]
+    assert config["haplotypes"]["seed"] == 0
+    assert config["aggregate"] == {"combine": "sum", "log1p": True}
+    assert config["evaluation"]["correlation"] == "pearson"
+    assert config["baseline"]["enabled"] is True
+    model = config["models"][0]
+    assert model["bin_reduce"] == "mean" and model["device"] == "cpu"
+    assert model["sequence_length"] is None and model["tss_bins"] == 3
+    assert config["inputs"]["chromatin_states"] is None
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "geuvadis.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    config = checked(yaml.safe_load((REPO / "config" / name).read_text()))
+    assert config["haplotypes"]["unphased"] in {"error", "as_phased", "random"}
+
+
+def test_unphased_policy_is_required() -> None:
+    config = copy.deepcopy(MINIMAL)
+    del config["haplotypes"]["unphased"]
+    with pytest.raises(WorkflowError, match="'unphased' is a required property"):
+        validate(config, SCHEMA)
+    config["haplotypes"] = {}
+    with pytest.raises(WorkflowError, match="unphased"):
+        validate(config, SCHEMA)
+    del config["haplotypes"]
+    with pytest.raises(WorkflowError, match="'haplotypes' is a required property"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("haplotypes", "unphased"), "phase_it", "'phase_it' is not one of"),
+        (("aggregate", "combine"), "max", "'max' is not one of"),
+        (("evaluation", "correlation"), "kendall", "'kendall' is not one of"),
+        (("evaluation", "fdr"), 0, "less than or equal to the minimum"),
+        (("genes", "shards"), 0, "less than the minimum of 1"),
+        (("genes", "regions"), ["chr22:100"], "does not match"),
+        (("genes", "windw"), 5, "Additional properties are not allowed"),
+        (("downloads",), {"x.vcf": "not-a-url"}, "does not match"),
+    ],
+)
+def test_bad_values_are_rejected(path: tuple, value: object, message: str) -> None:
+    config = copy.deepcopy(MINIMAL)
+    node = config
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    with pytest.raises(WorkflowError, match=re.escape(message)):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("type", "borzoi", "'borzoi' is not one of"),
+        ("device", "gpu", "does not match"),
+        ("batch_size", 0, "is not valid under any of the given schemas"),
+        ("name", "a/b", "does not match"),
+        ("weigths", "x", "Additional properties are not allowed"),
+    ],
+)
+def test_bad_model_entries_are_rejected(key: str, value: object, message: str) -> None:
+    config = copy.deepcopy(MINIMAL)
+    config["models"][0][key] = value
+    with pytest.raises(WorkflowError, match=re.escape(message)):
+        validate(config, SCHEMA)
+
+
+def test_every_key_is_documented_in_config_readme() -> None:
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    readme = (REPO / "config/README.md").read_text()
+    documented = set(re.findall(r"^\| `([^`]+)` \|", readme, flags=re.M))
+    keys = set(schema_keys(schema["properties"]))
+    assert keys - documented == set(), "keys missing from config/README.md"
+    assert documented - keys == set(), "config/README.md documents keys the schema lacks"
+
+
+def _workflow_copy(tmp_path: Path) -> Path:
+    """Snakefile, workflow/ and envs/ in a temp dir (the config is written by the test)."""
+    root = tmp_path / "wf"
+    root.mkdir()
+    shutil.copy(REPO / "Snakefile", root)
+    shutil.copytree(REPO / "workflow", root / "workflow")
+    if (REPO / "envs").is_dir():
+        shutil.copytree(REPO / "envs", root / "envs")
+    (root / "config").mkdir()
+    return root
+
+
+def test_workflow_refuses_a_config_without_unphased_policy(tmp_path: Path) -> None:
+    root = _workflow_copy(tmp_path)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    del config["haplotypes"]["unphased"]
+    (root / "config/config.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run(
+        [*SNAKEMAKE, "-n", "--cores", "1"], cwd=root, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "'unphased' is a required property" in run.stdout + run.stderr
+
+
+def test_workflow_refuses_duplicate_model_names(tmp_path: Path) -> None:
+    root = _workflow_copy(tmp_path)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["models"].append(dict(config["models"][0]))
+    (root / "config/config.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run(
+        [*SNAKEMAKE, "-n", "--cores", "1"], cwd=root, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "names must be unique" in run.stdout + run.stderr

@@ -1,0 +1,164 @@
+# Stages 4-5: measured expression, eQTLs, the genotype baseline and every evaluation table.
+
+
+rule measured_expression:
+    input:
+        unpack(covariate_files),
+        expression=config["inputs"]["expression"],
+        genes=rules.gene_table.output.genes,
+        individuals=rules.individuals.output[0],
+    output:
+        "results/expression/measured.tsv.gz",
+    log:
+        "logs/measured_expression.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        covariates_n=config["expression"]["covariates_n"],
+        rank_inverse_normal=config["expression"]["rank_inverse_normal"],
+    script:
+        "../scripts/measured_expression.py"
+
+
+rule eqtl:
+    input:
+        unpack(covariate_files),
+        measured=rules.measured_expression.output[0],
+        genes=rules.gene_table.output.genes,
+        individuals=rules.individuals.output[0],
+        vcf=rules.normalise_vcf.output.vcf,
+        tbi=rules.normalise_vcf.output.tbi,
+    output:
+        "results/eqtl/{shard}.tsv.gz",
+    log:
+        "logs/eqtl/{shard}.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        window=config["genes"]["window"],
+        covariates_n=config["expression"]["covariates_n"],
+    script:
+        "../scripts/eqtl.py"
+
+
+rule select_variants:
+    input:
+        eqtl=rules.eqtl.output[0],
+        haplotypes=rules.haplotypes.output.npz,
+    output:
+        "results/variants/{shard}.tsv",
+    log:
+        "logs/select_variants/{shard}.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        how=config["evaluation"]["variants"],
+        p_threshold=config["evaluation"]["eqtl_p_threshold"],
+        max_per_gene=config["evaluation"]["max_variants_per_gene"],
+    script:
+        "../scripts/select_variants.py"
+
+
+rule baseline:
+    input:
+        measured=rules.measured_expression.output[0],
+        genes=rules.gene_table.output.genes,
+        individuals=rules.individuals.output[0],
+        vcf=rules.normalise_vcf.output.vcf,
+        tbi=rules.normalise_vcf.output.tbi,
+    output:
+        predicted="results/baseline/{shard}.tsv.gz",
+        report="results/baseline/{shard}.report.tsv",
+    log:
+        "logs/baseline/{shard}.log",
+    benchmark:
+        "benchmarks/baseline/{shard}.tsv"
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        window=config["baseline"]["window"],
+        model_name=BASELINE_MODEL,
+        folds=config["baseline"]["folds"],
+        seed=config["baseline"]["seed"],
+    script:
+        "../scripts/baseline.py"
+
+
+rule correlations:
+    input:
+        predicted=rules.aggregate.output[0],
+        measured=rules.measured_expression.output[0],
+    output:
+        "results/evaluation/gene_correlations.tsv",
+    log:
+        "logs/correlations.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        fdr=config["evaluation"]["fdr"],
+        correlation=config["evaluation"]["correlation"],
+    script:
+        "../scripts/correlations.py"
+
+
+rule chromatin_states:
+    input:
+        unpack(chromatin_files),
+        eqtl=shard_files("results/eqtl/{shard}.tsv.gz"),
+        correlations=rules.correlations.output[0],
+    output:
+        "results/evaluation/sign_classes_by_state.tsv",
+    log:
+        "logs/chromatin_states.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        mapping=config["evaluation"]["chromatin_state_mapping"],
+        p_threshold=config["evaluation"]["eqtl_p_threshold"],
+    script:
+        "../scripts/chromatin_states.py"
+
+
+rule variant_effects:
+    input:
+        unpack(chromatin_files),
+        predictions=variant_prediction_files,
+        variants=shard_files("results/variants/{shard}.tsv"),
+    output:
+        "results/evaluation/variant_effects.tsv",
+    log:
+        "logs/variant_effects.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        mapping=config["evaluation"]["chromatin_state_mapping"],
+        log1p=config["aggregate"]["log1p"],
+        log1p_models=log1p_models(),
+    script:
+        "../scripts/variant_effects.py"
+
+
+rule summary:
+    input:
+        correlations=rules.correlations.output[0],
+        variant_effects=rules.variant_effects.output[0],
+        sign_classes_by_state=rules.chromatin_states.output[0],
+        variants=shard_files("results/variants/{shard}.tsv"),
+        baseline_reports=baseline_report_files,
+        genes=rules.gene_table.output.genes,
+        genes_dropped=rules.gene_table.output.dropped,
+        individuals=rules.individuals.output[0],
+        vcf_counts=rules.normalise_vcf.output.counts,
+        haplotype_stats=shard_files("results/haplotypes/{shard}.stats.tsv"),
+    output:
+        "results/evaluation/summary.json",
+    log:
+        "logs/summary.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        config=config,
+        fdr=config["evaluation"]["fdr"],
+        correlation=config["evaluation"]["correlation"],
+    script:
+        "../scripts/summary.py"

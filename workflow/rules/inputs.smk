@@ -1,0 +1,88 @@
+# Stage 1: reference index, normalised genotypes, gene table, individuals.
+
+
+rule prepare_fasta:
+    input:
+        fasta=config["inputs"]["fasta"],
+    output:
+        fasta="results/inputs/reference.fa.gz",
+        fai="results/inputs/reference.fa.gz.fai",
+        gzi="results/inputs/reference.fa.gz.gzi",
+    log:
+        "logs/prepare_fasta.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/prepare_fasta.py"
+
+
+rule gene_table:
+    input:
+        annotation=config["inputs"]["annotation"],
+        expression=config["inputs"]["expression"],
+        fasta=rules.prepare_fasta.output.fasta,
+        fai=rules.prepare_fasta.output.fai,
+    output:
+        genes="results/inputs/genes.tsv",
+        dropped="results/inputs/genes_dropped.tsv",
+    log:
+        "logs/gene_table.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        genes=config["genes"],
+    script:
+        "../scripts/gene_table.py"
+
+
+rule normalise_vcf:
+    input:
+        unpack(vcf_index),
+        vcf=config["inputs"]["vcf"],
+        fasta=rules.prepare_fasta.output.fasta,
+        fai=rules.prepare_fasta.output.fai,
+        genes=rules.gene_table.output.genes,
+    output:
+        vcf="results/inputs/genotypes.vcf.gz",
+        tbi="results/inputs/genotypes.vcf.gz.tbi",
+        counts="results/inputs/genotypes.counts.tsv",
+    log:
+        "logs/normalise_vcf.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    threads: 2
+    params:
+        # records further than this from every TSS are never used
+        margin=variant_margin(),
+    script:
+        "../scripts/normalise_vcf.py"
+
+
+rule individuals:
+    input:
+        unpack(covariate_files),
+        vcf=rules.normalise_vcf.output.vcf,
+        expression=config["inputs"]["expression"],
+    output:
+        "results/inputs/individuals.tsv",
+    log:
+        "logs/individuals.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        include=config["individuals"]["include"],
+    script:
+        "../scripts/individuals.py"
+
+
+rule download:
+    output:
+        "resources/downloads/{file}",
+    log:
+        "logs/download/{file}.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        url=download_url,
+    script:
+        "../scripts/download.py"

@@ -1,0 +1,72 @@
+# Stage 3: model predictions on every unique haplotype, and on single-variant sequences.
+
+
+rule predict:
+    input:
+        unpack(model_inputs),
+        haplotypes=rules.haplotypes.output.npz,
+        fasta=rules.prepare_fasta.output.fasta,
+        fai=rules.prepare_fasta.output.fai,
+    output:
+        "results/predictions/{model}/{shard}.tsv.gz",
+    log:
+        "logs/predict/{model}/{shard}.log",
+    benchmark:
+        "benchmarks/predict/{model}/{shard}.tsv"
+    conda:
+        "../../envs/pexbench.yaml"
+    threads: 2
+    resources:
+        gpu=model_gpus,
+    params:
+        spec=model_spec,
+        index=model_index,
+        length=haplotype_length(),
+    script:
+        "../scripts/predict.py"
+
+
+rule predict_variants:
+    input:
+        unpack(model_inputs),
+        haplotypes=rules.haplotypes.output.npz,
+        variants="results/variants/{shard}.tsv",
+        fasta=rules.prepare_fasta.output.fasta,
+        fai=rules.prepare_fasta.output.fai,
+    output:
+        "results/variant_predictions/{model}/{shard}.tsv.gz",
+    log:
+        "logs/predict_variants/{model}/{shard}.log",
+    benchmark:
+        "benchmarks/predict_variants/{model}/{shard}.tsv"
+    conda:
+        "../../envs/pexbench.yaml"
+    threads: 2
+    resources:
+        gpu=model_gpus,
+    params:
+        spec=model_spec,
+        index=model_index,
+        length=haplotype_length(),
+    script:
+        "../scripts/predict_variants.py"
+
+
+rule aggregate:
+    input:
+        predictions=prediction_files,
+        baseline=baseline_files,
+        haplotypes=shard_files("results/haplotypes/{shard}.npz"),
+    output:
+        "results/expression/predicted.tsv.gz",
+    log:
+        "logs/aggregate.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        shards=SHARDS,
+        log1p_models=log1p_models(),
+        combine=config["aggregate"]["combine"],
+        log1p=config["aggregate"]["log1p"],
+    script:
+        "../scripts/aggregate.py"

@@ -1,0 +1,222 @@
+# Stage 6: figures, run description and tables of the Snakemake HTML report
+# (`snakemake --report report.html` after a run). Captions live in workflow/report/*.rst; their
+# paths are relative to this file. REPORT_TARGETS is what `rule all` asks for.
+
+
+report: "../report/workflow.rst"
+
+
+REPORT_DIR = "results/report"
+REPORT_FORMAT = "svg"  # bit-stable with pexbench.plots (fixed hash salt, no dates)
+REPORT_CATEGORIES = {
+    "genes": "1. Gene-level correlation",
+    "variants": "2. Variant-level direction",
+    "haplotypes": "3. Haplotypes",
+    "tables": "4. Tables",
+    "run": "5. Run description and runtime",
+}
+
+
+def report_benchmark_files(wildcards):
+    """Benchmark TSVs of the heavy rules that this configuration runs."""
+    files = shard_files(rules.haplotypes.benchmark)
+    for rule_proxy in (rules.predict, rules.predict_variants):
+        files += expand(rule_proxy.benchmark, model=MODELS, shard=SHARDS)
+    if config["baseline"]["enabled"]:
+        files += shard_files(rules.baseline.benchmark)
+    return files
+
+
+rule report_correlation_figures:
+    input:
+        correlations="results/evaluation/gene_correlations.tsv",
+    output:
+        distribution=report(
+            f"{REPORT_DIR}/correlation_distribution.{REPORT_FORMAT}",
+            caption="../report/correlation_distribution.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "distribution of per-gene correlations"},
+        ),
+        sign_classes=report(
+            f"{REPORT_DIR}/sign_classes.{REPORT_FORMAT}",
+            caption="../report/sign_classes.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "sign classes per model"},
+        ),
+    params:
+        correlation=config["evaluation"]["correlation"],
+    log:
+        "logs/report/correlation_figures.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/plot_correlations.py"
+
+
+rule report_extreme_genes:
+    input:
+        correlations="results/evaluation/gene_correlations.tsv",
+        predicted="results/expression/predicted.tsv.gz",
+        measured="results/expression/measured.tsv.gz",
+        genes="results/inputs/genes.tsv",
+    output:
+        report(
+            f"{REPORT_DIR}/extreme_genes.{REPORT_FORMAT}",
+            caption="../report/extreme_genes.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "predicted vs measured, most positive and most negative gene"},
+        ),
+    params:
+        correlation=config["evaluation"]["correlation"],
+    log:
+        "logs/report/extreme_genes.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/plot_extremes.py"
+
+
+rule report_concordance:
+    input:
+        variant_effects="results/evaluation/variant_effects.tsv",
+    output:
+        report(
+            f"{REPORT_DIR}/concordance_by_state.{REPORT_FORMAT}",
+            caption="../report/concordance_by_state.rst",
+            category=REPORT_CATEGORIES["variants"],
+            labels={"figure": "sign concordance by chromatin state"},
+        ),
+    log:
+        "logs/report/concordance.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/plot_concordance.py"
+
+
+rule report_dedup:
+    input:
+        stats=shard_files(rules.haplotypes.output.stats),
+    output:
+        report(
+            f"{REPORT_DIR}/haplotype_dedup.{REPORT_FORMAT}",
+            caption="../report/haplotype_dedup.rst",
+            category=REPORT_CATEGORIES["haplotypes"],
+            labels={"figure": "unique haplotypes per gene"},
+        ),
+    log:
+        "logs/report/dedup.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/plot_dedup.py"
+
+
+rule report_runtimes:
+    input:
+        report_benchmark_files,
+    output:
+        figure=report(
+            f"{REPORT_DIR}/rule_runtimes.{REPORT_FORMAT}",
+            caption="../report/rule_runtimes.rst",
+            category=REPORT_CATEGORIES["run"],
+            labels={"item": "runtime per rule (figure)"},
+        ),
+        table=report(
+            f"{REPORT_DIR}/rule_runtimes.tsv",
+            caption="../report/rule_runtimes.rst",
+            category=REPORT_CATEGORIES["run"],
+            labels={"item": "runtime per job (table)"},
+        ),
+    log:
+        "logs/report/runtimes.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/plot_runtimes.py"
+
+
+rule report_description:
+    input:
+        # the inputs are hashed into the description
+        unpack(lambda wildcards: {k: v for k, v in config["inputs"].items() if v}),
+    output:
+        rst=f"{REPORT_DIR}/run_description.rst",
+        html=report(
+            f"{REPORT_DIR}/run_description.html",
+            caption="../report/run_description.rst",
+            category=REPORT_CATEGORIES["run"],
+            labels={"item": "run description: inputs, models, settings, software, hardware"},
+        ),
+    params:
+        config=config,
+        workflow_dir=workflow.basedir,
+    log:
+        "logs/report/description.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/report_description.py"
+
+
+rule report_tables:
+    input:
+        correlations="results/evaluation/gene_correlations.tsv",
+        variant_effects="results/evaluation/variant_effects.tsv",
+        summary="results/evaluation/summary.json",
+    output:
+        correlations=report(
+            f"{REPORT_DIR}/tables/gene_correlations.tsv",
+            caption="../report/table_gene_correlations.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "gene_correlations.tsv", "format": "TSV (complete)"},
+        ),
+        correlations_html=report(
+            f"{REPORT_DIR}/tables/gene_correlations.html",
+            caption="../report/table_gene_correlations.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "gene_correlations.tsv", "format": "HTML view"},
+        ),
+        variant_effects=report(
+            f"{REPORT_DIR}/tables/variant_effects.tsv",
+            caption="../report/table_variant_effects.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "variant_effects.tsv", "format": "TSV (complete)"},
+        ),
+        variant_effects_html=report(
+            f"{REPORT_DIR}/tables/variant_effects.html",
+            caption="../report/table_variant_effects.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "variant_effects.tsv", "format": "HTML view"},
+        ),
+        summary=report(
+            f"{REPORT_DIR}/tables/summary.json",
+            caption="../report/table_summary.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "summary.json", "format": "JSON (complete)"},
+        ),
+        summary_html=report(
+            f"{REPORT_DIR}/tables/summary.html",
+            caption="../report/table_summary.rst",
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": "summary.json", "format": "HTML view"},
+        ),
+    params:
+        max_rows=config.get("report", {}).get("max_table_rows", 5000),
+    log:
+        "logs/report/tables.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/report_tables.py"
+
+
+REPORT_TARGETS = [
+    *rules.report_correlation_figures.output,
+    *rules.report_extreme_genes.output,
+    *rules.report_concordance.output,
+    *rules.report_dedup.output,
+    *rules.report_runtimes.output,
+    *rules.report_description.output,
+    *rules.report_tables.output,
+]
