@@ -121,8 +121,13 @@ def test_local_directory_weights_and_only_human_head(targets, tmp_path):
     # a saved model with human AND mouse heads, as the official checkpoint has
     net = oracle_net(seed=3, heads=dict(human=5313, mouse=16))
     net.save_pretrained(tmp_path / "w", safe_serialization=False)
-    spec = {"name": "local", "type": "enformer", "weights": "w", "tracks": TRACKS,
-            "sequence_length": 4096}
+    spec = {
+        "name": "local",
+        "type": "enformer",
+        "weights": "w",
+        "tracks": TRACKS,
+        "sequence_length": 4096,
+    }
     m = load_model(spec, targets=targets, root=tmp_path, index=0)
     assert m.info.is_trained and m.info.weights == str(tmp_path / "w")
     assert m.info.extra["use_tf_gamma"] == "false"  # not the official architecture
@@ -140,14 +145,21 @@ def test_local_directory_weights_and_only_human_head(targets, tmp_path):
 
 def test_tf_gamma_requires_196608(targets, tmp_path):
     oracle_net().save_pretrained(tmp_path / "w", safe_serialization=False)
-    spec = {"name": "x", "type": "enformer", "weights": str(tmp_path / "w"),
-            "use_tf_gamma": True, "sequence_length": 4096}
+    spec = {
+        "name": "x",
+        "type": "enformer",
+        "weights": str(tmp_path / "w"),
+        "use_tf_gamma": True,
+        "sequence_length": 4096,
+    }
     with pytest.raises(ModelError, match=r"exactly 196,608 bp .* sequence_length is 4,096"):
         load_model(spec, targets=targets, index=0)
-    assert _is_official_arch({"dim": 1536, "depth": 11, "heads": 8,
-                              "output_heads": {"human": 5313, "mouse": 1643}})
-    assert not _is_official_arch({"dim": 96, "depth": 1, "heads": 2,
-                                  "output_heads": {"human": 5313}})
+    assert _is_official_arch(
+        {"dim": 1536, "depth": 11, "heads": 8, "output_heads": {"human": 5313, "mouse": 1643}}
+    )
+    assert not _is_official_arch(
+        {"dim": 96, "depth": 1, "heads": 2, "output_heads": {"human": 5313}}
+    )
 
 
 def test_missing_local_directory_is_a_clear_error(targets, tmp_path):
@@ -162,15 +174,17 @@ def test_hf_id_offline_is_a_clear_error(targets, tmp_path):
     code = (
         "from pexbench.models import load_model\n"
         "from pexbench.errors import ModelError\n"
+        "from pexbench.models.enformer import OFFICIAL_ID\n"
         "try:\n"
-        f"    load_model({{'name':'e','type':'enformer','weights':'EleutherAI/enformer-official-rough'}},"
-        f" targets={str(targets)!r}, index=0)\n"
+        "    spec = {'name': 'e', 'type': 'enformer', 'weights': OFFICIAL_ID}\n"
+        f"    load_model(spec, targets={str(targets)!r}, index=0)\n"
         "except ModelError as e:\n"
         "    print('MODELERROR', e)\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=240)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=240
+    )
     assert "MODELERROR" in out.stdout, out.stderr[-2000:]
     assert "models[0].weights" in out.stdout
     assert "HF_HUB_OFFLINE is set" in out.stdout
@@ -193,9 +207,27 @@ def test_gpu_benchmark_runs_in_tiny_cpu_mode(targets, tmp_path, repo_root):
     out_json = tmp_path / "bench.json"
     threads = torch.get_num_threads()
     try:
-        bench.main(["--tiny", "--device", "cpu", "--threads", "1", "--batch-sizes", "1,2",
-                    "--repeats", "1", "--warmup", "0", "--n-agree", "4", "--targets",
-                    str(targets), "--json", str(out_json)])
+        bench.main(
+            [
+                "--tiny",
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+                "--batch-sizes",
+                "1,2",
+                "--repeats",
+                "1",
+                "--warmup",
+                "0",
+                "--n-agree",
+                "4",
+                "--targets",
+                str(targets),
+                "--json",
+                str(out_json),
+            ]
+        )
     finally:
         torch.set_num_threads(threads)
     out = json.loads(out_json.read_text())
@@ -204,12 +236,18 @@ def test_gpu_benchmark_runs_in_tiny_cpu_mode(targets, tmp_path, repo_root):
     assert out["flop_per_forward_counted"] > 1e8
     rows = out["results"]
     assert [(r["precision"], r["batch_size"]) for r in rows] == [
-        ("bf16", 1), ("bf16", 2), ("fp32", 1), ("fp32", 2)]
+        ("bf16", 1),
+        ("bf16", 2),
+        ("fp32", 1),
+        ("fp32", 2),
+    ]
     for r in rows:
         assert set(bench.RESULT_KEYS) <= set(r) and r["oom"] is False
         assert r["forwards_per_s"] == pytest.approx(r["batch_size"] / r["seconds_per_batch"])
         peak = out["peak_flops"][r["precision"]]
-        assert r["mfu"] == pytest.approx(r["forwards_per_s"] * out["flop_per_forward_counted"] / peak)
+        assert r["mfu"] == pytest.approx(
+            r["forwards_per_s"] * out["flop_per_forward_counted"] / peak
+        )
     agree = out["agreement"]
     assert agree["n_values"] == 4 * 5313 * 3  # all tracks x 3 TSS bins
     # fp32 twice on the same inputs: bit-identical (determinism), r exactly 1

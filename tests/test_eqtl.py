@@ -10,7 +10,13 @@ import pytest
 import statsmodels.api as sm
 
 from pexbench.baseline import dosage_frame
-from pexbench.eqtl import EQTL_COLUMNS, cis_eqtl, ols_dosage_effects, select_variants, sign_concordance
+from pexbench.eqtl import (
+    EQTL_COLUMNS,
+    cis_eqtl,
+    ols_dosage_effects,
+    select_variants,
+    sign_concordance,
+)
 from pexbench.errors import InputError
 from pexbench.expression import read_covariates, read_expression, to_tidy
 
@@ -45,8 +51,8 @@ def test_cis_eqtl_matches_statsmodels(real) -> None:
     for gene_id, sub in table.groupby("gene_id"):
         y = measured[measured["gene_id"] == gene_id].set_index("individual")["measured"][inds]
         ok = sub[sub["status"] == "ok"]
-        assert len(ok) > 20
-        pick = ok.iloc[np.linspace(0, len(ok) - 1, 8).astype(int)]
+        assert len(ok) >= 5
+        pick = ok.iloc[np.unique(np.linspace(0, len(ok) - 1, 8).astype(int))]
         for _, row in pick.iterrows():
             x = geno.loc[geno["variant_id"] == row["variant_id"], inds].to_numpy()[0]
             design = np.column_stack([np.ones(len(inds)), cov[inds].to_numpy().T, x])

@@ -138,3 +138,32 @@ def test_non_oom_errors_propagate():
 
     with pytest.raises(ValueError, match="boom"):
         BatchRunner(forward, 4).run(np.zeros((2, 4), np.uint8), np.zeros(2, bool))
+
+
+def test_load_model_dispatches_xpresso(shared_data):
+    pytest.importorskip("pexbench.models.xpresso")
+    weights = shared_data / "models" / "xpresso_GM12878.h5"
+    m = load_model(
+        {"name": "xp", "type": "xpresso", "weights": weights.name, "device": "cpu"},
+        root=weights.parent,
+        index=0,
+    )
+    assert type(m).__name__ == "XpressoModel" and m.info.name == "xp"
+
+
+def test_spec_sequence_length_matches_loaded_models(shared_data):
+    from pexbench.models import spec_sequence_length
+
+    targets = shared_data / "enformer" / "targets_human.txt"
+    specs = [
+        {"name": "t", "type": "enformer", "weights": "tiny"},
+        {"name": "p", "type": "probe"},
+        {"name": "p2", "type": "probe", "sequence_length": 1536},
+        {"name": "x", "type": "xpresso", "weights": str(shared_data / "models/xpresso_GM12878.h5")},
+    ]
+    for spec in specs:
+        if spec["type"] == "xpresso":
+            pytest.importorskip("pexbench.models.xpresso")
+        model = load_model(spec, targets=targets)
+        assert spec_sequence_length(spec) == model.info.sequence_length
+    assert spec_sequence_length({"type": "enformer", "weights": "EleutherAI/x"}) == 196_608

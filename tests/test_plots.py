@@ -202,9 +202,10 @@ def test_benchmarks_and_runtimes(tmp_path: Path) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(header + row)
         paths.append(p)
-    bench = plots.read_benchmarks(paths, root=tmp_path)
+    bench = plots.read_benchmarks(paths)
     assert list(bench["rule"]) == ["predict", "predict", "haplotypes"]
-    assert list(bench["job"]) == ["000", "001", "000"]
+    assert list(bench["job"]) == ["enformer/000", "enformer/001", "000"]
+    assert list(bench["s"]) == [12.5, 7.5, 0.25]
     texts = svg_texts(plots.rule_runtimes(bench, tmp_path / "r.svg"))
     assert "predict (2 jobs, 20.0 s)" in texts
     assert "haplotypes (1 job, 0.2 s)" in texts

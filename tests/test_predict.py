@@ -22,7 +22,6 @@ import pysam
 import pysam.bcftools
 import pytest
 
-from pexbench.encoding import encode
 from pexbench.errors import InputError, ModelError
 from pexbench.genome import Reference
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes, haplotypes_for_gene
@@ -44,12 +43,24 @@ def normalised(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     names.write_text("22\tchr22\n")
     renamed = tmp / "renamed.vcf.gz"
     pysam.bcftools.annotate(
-        "--rename-chrs", str(names), "-Oz", "-o", str(renamed), str(shared_data / PHASED),
+        "--rename-chrs",
+        str(names),
+        "-Oz",
+        "-o",
+        str(renamed),
+        str(shared_data / PHASED),
         catch_stdout=False,
     )
     out = tmp / "norm.vcf.gz"
     pysam.bcftools.norm(
-        "-f", str(shared_data / FASTA), "-m", "-any", "-Oz", "-o", str(out), str(renamed),
+        "-f",
+        str(shared_data / FASTA),
+        "-m",
+        "-any",
+        "-Oz",
+        "-o",
+        str(out),
+        str(renamed),
         catch_stdout=False,
     )
     pysam.bcftools.index("-t", str(out), catch_stdout=False)
@@ -81,8 +92,9 @@ def gene_rows(normalised: Path, reference: Reference) -> list[dict]:
             tss = int(ends[i]) + off if strand == "+" else int(starts[i]) - off
             if not ((starts <= tss) & (ends > tss)).any():  # TSS base not inside a variant
                 break
-        rows.append({"gene_id": f"indel{k}{strand}", "chrom": "chr22", "tss": tss,
-                     "strand": strand})
+        rows.append(
+            {"gene_id": f"indel{k}{strand}", "chrom": "chr22", "tss": tss, "strand": strand}
+        )
     return rows
 
 
@@ -118,8 +130,9 @@ def oracle_window(fasta, vcf, tss, sample, hap, length, tmp) -> str | None:
         seq = "".join(region_fa.read_text().splitlines()[1:]).upper()
         q = FLANK
     else:
-        out = pysam.bcftools.consensus("-H", str(hap), "-s", sample, "-c", str(chain), "-f",
-                                       str(region_fa), str(vcf))
+        out = pysam.bcftools.consensus(
+            "-H", str(hap), "-s", sample, "-c", str(chain), "-f", str(region_fa), str(vcf)
+        )
         seq = "".join(out.splitlines()[1:]).upper()
         mapped = chain_map(chain, tss)
         if mapped is None:
@@ -190,10 +203,13 @@ def test_probe_tss_bins_equal_bcftools_haplotypes(
                 assert sub[(h, "checksum")] == sum(cs), (row, sample, hap)
                 checked += 1
                 applied = gene.unique[h]
-                up = [a for a in applied
-                      if len(gene.allele_ref[a]) != len(gene.allele_alt[a])
-                      and (gene.allele_pos[a] < row["tss"]) != minus
-                      and abs(gene.allele_pos[a] - row["tss"]) < 1024]
+                up = [
+                    a
+                    for a in applied
+                    if len(gene.allele_ref[a]) != len(gene.allele_alt[a])
+                    and (gene.allele_pos[a] < row["tss"]) != minus
+                    and abs(gene.allele_pos[a] - row["tss"]) < 1024
+                ]
                 shifted += bool(up)
     assert skipped == 0
     assert checked == len(gene_rows) * 5 * 2
@@ -209,8 +225,13 @@ def test_probe_tss_bins_equal_bcftools_haplotypes(
 
 def test_mean_reduction_and_variant_free_haplotype(reference, genes_2048):
     gene = genes_2048[0]
-    extra = GeneHaplotypes(**{**gene.__dict__, "gene_id": "with_empty",
-                              "unique": [np.zeros(0, np.int32), *gene.unique]})
+    extra = GeneHaplotypes(
+        **{
+            **gene.__dict__,
+            "gene_id": "with_empty",
+            "unique": [np.zeros(0, np.int32), *gene.unique],
+        }
+    )
     model = Counting(probe(tss_bins=3))
     df = predict_haplotypes([gene, extra], reference, model, bin_reduce="mean")
     v = df.set_index(["gene_id", "haplotype", "track"])["value"]
@@ -233,16 +254,26 @@ def test_mean_reduction_and_variant_free_haplotype(reference, genes_2048):
 def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_path):
     gene = genes_2048[0]
     tss = gene.tss
-    near = [a for a in range(len(gene.allele_pos))
-            if abs(int(gene.allele_pos[a]) - tss) < 600 and len(gene.allele_ref[a]) == 1
-            and len(gene.allele_alt[a]) == 1]
+    near = [
+        a
+        for a in range(len(gene.allele_pos))
+        if abs(int(gene.allele_pos[a]) - tss) < 600
+        and len(gene.allele_ref[a]) == 1
+        and len(gene.allele_alt[a]) == 1
+    ]
     far = [a for a in range(len(gene.allele_pos)) if abs(int(gene.allele_pos[a]) - tss) > 1100]
     assert near and far
     wanted = pd.DataFrame({"gene_id": gene.gene_id, "allele_index": [near[0], far[0]]})
     model = Counting(probe())
     df = predict_variants(genes_2048, reference, model, wanted, bin_reduce="sum")
-    assert list(df.columns) == ["gene_id", "variant_id", "allele_index", "track", "ref_value",
-                                "alt_value"]
+    assert list(df.columns) == [
+        "gene_id",
+        "variant_id",
+        "allele_index",
+        "track",
+        "ref_value",
+        "alt_value",
+    ]
     assert len(df) == 4 and df["variant_id"].iloc[0] == gene.allele_id[near[0]]
     ref = oracle_window(shared_data / FASTA, None, tss, None, 0, 2048, tmp_path)
     # SNV by hand: replace one base of the reference window
@@ -259,31 +290,37 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
     # sent: the reference once, the near SNV; the far allele's sequence == the reference
     assert len(model.sent) == 2
     with pytest.raises(InputError, match="allele_index 99999"):
-        predict_variants(genes_2048, reference, probe(),
-                         pd.DataFrame({"gene_id": [gene.gene_id], "allele_index": [99999]}))
+        predict_variants(
+            genes_2048,
+            reference,
+            probe(),
+            pd.DataFrame({"gene_id": [gene.gene_id], "allele_index": [99999]}),
+        )
 
 
 def test_tiny_enformer_on_real_haplotypes(normalised, reference, gene_rows, shared_data, caplog):
     targets = shared_data / "enformer" / "targets_human.txt"
-    model = load_model({"name": "tiny", "type": "enformer", "weights": "tiny",
-                        "tracks": [5110, "CNhs12333x"[:9]]} if False else
-                       {"name": "tiny", "type": "enformer", "weights": "tiny",
-                        "tracks": [5110, 12]}, targets=targets)
-    genes = [haplotypes_for_gene(normalised, reference, r, 4096, None) for r in gene_rows[:4]]
+    model = load_model(
+        {"name": "tiny", "type": "enformer", "weights": "tiny", "tracks": ["CNhs12333", 12]},
+        targets=targets,
+    )
+    genes = [haplotypes_for_gene(normalised, reference, r, 4096, None) for r in gene_rows[:3]]
     with caplog.at_level(logging.INFO, logger="pexbench.predict"):
-        df = predict_haplotypes(genes, reference, model, bin_reduce="mean",
-                                progress_interval=0.0)
+        df = predict_haplotypes(genes, reference, model, bin_reduce="mean", progress_interval=0.0)
     assert "sequences/s" in caplog.text
     assert len(df) == sum(1 + len(g.unique) for g in genes) * 2
-    assert set(df.track) == {"5110:CAGE:B lymphoblastoid cell line: GM12878 ENCODE, biol_",
-                             "12:DNASE:GM12878"}
+    assert set(df.track) == {
+        "5110:CAGE:B lymphoblastoid cell line: GM12878 ENCODE, biol_",
+        "12:DNASE:GM12878",
+    }
     # every row equals a direct forward of the builder's sequence (slot mapping is right)
     for gene in genes:
         b = AnchoredBuilder(reference, gene, 4096)
         seqs = np.stack([b.reference(), *[b.build(u) for u in gene.unique]])
         direct = reduce_bins(model.predict(seqs, np.zeros(len(seqs), bool)), "mean")
-        got = (df[df.gene_id == gene.gene_id].pivot(index="haplotype", columns="track",
-                                                     values="value"))[list(model.info.track_names)]
+        got = (
+            df[df.gene_id == gene.gene_id].pivot(index="haplotype", columns="track", values="value")
+        )[list(model.info.track_names)]
         np.testing.assert_allclose(got.to_numpy(), direct, rtol=1e-6)
         # personal sequence changes move this (random, sequence-sensitive) model
         assert np.ptp(direct[:, 0]) > 0
@@ -295,8 +332,9 @@ def test_errors(reference, genes_2048, tmp_path):
     with pytest.raises(ModelError, match="bin_reduce: 'median'"):
         predict_haplotypes(genes_2048[:1], reference, probe(), bin_reduce="median")
     gene = genes_2048[0]
-    narrow = GeneHaplotypes(**{**gene.__dict__, "window_start": gene.tss - 100,
-                               "window_end": gene.tss + 100})
+    narrow = GeneHaplotypes(
+        **{**gene.__dict__, "window_start": gene.tss - 100, "window_end": gene.tss + 100}
+    )
     with pytest.raises(InputError, match="narrower than model 'probe' needs"):
         predict_haplotypes([narrow], reference, probe())
     empty = predict_haplotypes([], reference, probe())
@@ -310,5 +348,19 @@ def test_write_table_atomic(tmp_path):
     assert not list((tmp_path / "sub").glob(".*tmp"))
 
 
-def test_encode_sanity():
-    assert encode("ACGTN").tolist() == [0, 1, 2, 3, 4]
+def test_errors_in_builder_thread_and_model_propagate(reference, genes_2048):
+    import threading
+
+    gene = genes_2048[0]
+    bad = GeneHaplotypes(**{**gene.__dict__, "gene_id": "bad", "chrom": "chrUn_nowhere"})
+    before = threading.active_count()
+    with pytest.raises(Exception, match="chrUn_nowhere"):  # raised in the builder thread
+        predict_haplotypes([gene, bad], reference, probe())
+
+    class Failing(Counting):
+        def predict(self, codes, minus_strand):
+            raise ModelError("device fell over")
+
+    with pytest.raises(ModelError, match="device fell over"):
+        predict_haplotypes(genes_2048, reference, Failing(probe()), batch_size=1)
+    assert threading.active_count() == before  # the builder thread was stopped and joined

@@ -49,9 +49,7 @@ ROADMAP_15_STATE: dict[str, str] = {
 }
 
 
-def read_states(
-    path: str | Path, *, state_map: Mapping[str, str] | None = None
-) -> pd.DataFrame:
+def read_states(path: str | Path, *, state_map: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a state BED -> DataFrame[chrom, start, end, state, line] (state = ENCODE label,
     line = 1-based line number in the file), sorted by chrom and start.
 
@@ -60,7 +58,9 @@ def read_states(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"chromatin state file {path} does not exist")
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
     chroms: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -153,9 +153,32 @@ def assign_states(
         sel = np.flatnonzero(chrom_arr == c)
         p = pos_arr[sel]
         i = np.searchsorted(starts, p, side="right") - 1
-        inside = (i >= 0) & (p < ends[np.clip(i, 0, None)]) if len(starts) else np.zeros(
-            len(p), dtype=bool
+        inside = (
+            (i >= 0) & (p < ends[np.clip(i, 0, None)])
+            if len(starts)
+            else np.zeros(len(p), dtype=bool)
         )
         out[sel[inside]] = labels[i[inside]]
     n_unassigned = int((out == UNASSIGNED).sum())
     return out, {"assigned": int(len(out) - n_unassigned), "unassigned": n_unassigned}
+
+
+def state_map_from_config(value: str | Mapping[str, str] | None) -> dict[str, str] | None:
+    """Config value -> state map: None or "encode" (identity on the ENCODE labels),
+    "roadmap15" (ROADMAP_15_STATE), or an explicit {file state: ENCODE label} mapping whose
+    labels are checked."""
+    if value is None or value == "encode":
+        return None
+    if value == "roadmap15":
+        return dict(ROADMAP_15_STATE)
+    if isinstance(value, str):
+        raise InputError(
+            f"chromatin state_map {value!r} is unknown: use 'encode', 'roadmap15' or a mapping"
+        )
+    bad = {k: v for k, v in value.items() if v not in ENCODE_LABELS}
+    if bad:
+        raise InputError(
+            f"chromatin state_map maps to labels that are not ENCODE combined labels: {bad}; "
+            f"use {', '.join(ENCODE_LABELS)}"
+        )
+    return dict(value)

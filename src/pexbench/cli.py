@@ -38,7 +38,9 @@ def parse_region(text: str) -> tuple[str, int | None, int | None]:
     """`CHR:START-END` (1-based inclusive) -> (chrom, start0, end) 0-based half-open, or `CHR`."""
     match = _REGION.match(text.strip())
     if not match:
-        raise InputError(f"cannot parse region {text!r}; write it as CHR:START-END, e.g. chr22:1000-2000")
+        raise InputError(
+            f"cannot parse region {text!r}; write it as CHR:START-END, e.g. chr22:1000-2000"
+        )
     chrom = match["chrom"]
     if match["start"] is None:
         return chrom, None, None
@@ -120,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     hap.add_argument("--anchor", type=int, help="1-based TSS position (anchored mode)")
     hap.add_argument("--length", type=int, help="output length in anchored mode")
     hap.add_argument(
-        "--unphased", choices=UNPHASED_POLICIES, default="error",
+        "--unphased",
+        choices=UNPHASED_POLICIES,
+        default="error",
         help="policy for unphased heterozygous genotypes (default: error)",
     )
     hap.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")

@@ -76,10 +76,14 @@ def cis_eqtl(
     genes: pd.DataFrame,
     genotypes: pd.DataFrame,
     *,
-    window: int = 100_000,
+    window: int = 98_304,
     covariates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per gene, every variant with |pos - tss| <= window: OLS eQTL statistics.
+
+    The default window, 98,304 bp, is half of Enformer's input: variants farther away cannot be
+    scored by a single-variant prediction of a model of that length. Use half the input length
+    of the model with the longest reach.
 
     measured: tidy (gene_id, individual, measured); genes: (gene_id, chrom, tss [0-based]);
     genotypes: (variant_id, chrom, pos [0-based], <dosage per individual>); covariates: index

@@ -46,14 +46,18 @@ VARIANT_EFFECT_COLUMNS = [
 
 
 def assignment_frame(genes: Iterable[Any]) -> pd.DataFrame:
-    """GeneHaplotypes objects (pexbench.haplotypes) -> DataFrame[gene_id, individual, hap1, hap2]."""
+    """GeneHaplotypes (pexbench.haplotypes) -> DataFrame[gene_id, individual, hap1, hap2]."""
     frames = []
     for g in genes:
         a = np.asarray(g.assignment, dtype=np.int64)
         frames.append(
             pd.DataFrame(
-                {"gene_id": g.gene_id, "individual": list(g.individuals), "hap1": a[:, 0],
-                 "hap2": a[:, 1]}
+                {
+                    "gene_id": g.gene_id,
+                    "individual": list(g.individuals),
+                    "hap1": a[:, 0],
+                    "hap2": a[:, 1],
+                }
             )
         )
     if not frames:
@@ -88,9 +92,7 @@ def aggregate(
             raise InputError(f"{name} table lacks column(s) {missing}")
     if haplotype_values.duplicated(["gene_id", "haplotype", "track"]).any():
         raise InputError("haplotype predictions repeat a (gene_id, haplotype, track) row")
-    wide = haplotype_values.pivot(
-        index=["gene_id", "haplotype"], columns="track", values="value"
-    )
+    wide = haplotype_values.pivot(index=["gene_id", "haplotype"], columns="track", values="value")
     values = wide.to_numpy(np.float64)
     out = []
     for col in ("hap1", "hap2"):
@@ -197,8 +199,11 @@ def lead_states(lead: pd.DataFrame, states: pd.DataFrame | None) -> pd.DataFrame
     else:
         state, _ = assign_states(states, lead["chrom"].to_numpy(), lead["pos"].to_numpy())
     return pd.DataFrame(
-        {"gene_id": lead["gene_id"].to_numpy(), "variant_id": lead["variant_id"].to_numpy(),
-         "chromatin_state": state}
+        {
+            "gene_id": lead["gene_id"].to_numpy(),
+            "variant_id": lead["variant_id"].to_numpy(),
+            "chromatin_state": state,
+        }
     )
 
 
@@ -225,7 +230,7 @@ def _concordance_counts(concordant: pd.Series) -> dict[str, Any]:
     n_tie = int(c.isna().sum())
     decided = n_conc + n_disc
     return {
-        "n_variants": int(len(c)),
+        "n_variants": len(c),
         "concordant": n_conc,
         "discordant": n_disc,
         "tie": n_tie,
@@ -234,7 +239,9 @@ def _concordance_counts(concordant: pd.Series) -> dict[str, Any]:
 
 
 def summarise(
-    correlations: pd.DataFrame, variant_table: pd.DataFrame | None = None
+    correlations: pd.DataFrame,
+    variant_table: pd.DataFrame | None = None,
+    sign_by_state: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Summary per model (for results/evaluation/summary.json).
 
@@ -242,7 +249,8 @@ def summarise(
     Spearman r over evaluated genes, significant genes (sign class), fraction of them with a
     negative sign, and (if a variant table is given) concordance overall and per chromatin
     state: counts of concordant, discordant, tie and fraction_concordant =
-    concordant / (concordant + discordant).
+    concordant / (concordant + discordant); with `sign_by_state` (from
+    `sign_classes_by_state`), gene counts per lead-eQTL state and sign class.
     """
     out: dict[str, Any] = {}
     for model, sub in correlations.groupby("model", sort=True):
@@ -266,6 +274,14 @@ def summarise(
             entry["concordance_by_state"] = {
                 str(state): _concordance_counts(g["concordant"])
                 for state, g in vt.groupby("chromatin_state", sort=True)
+            }
+        if sign_by_state is not None:
+            sb = sign_by_state[sign_by_state["model"] == model]
+            entry["sign_classes_by_lead_eqtl_state"] = {
+                str(state): {
+                    str(k): int(v) for k, v in zip(g["sign_class"], g["n_genes"], strict=True)
+                }
+                for state, g in sb.groupby("chromatin_state", sort=True)
             }
         out[str(model)] = entry
     return out

@@ -14,7 +14,16 @@ haplotype the allele named by the GT (first or second) is applied when:
 - a record starting before the window whose REF span crosses the window start is trimmed to
   its in-window part (REF and ALT lose the same number of leading bases); a record crossing the
   window end is cut to the window (its ALT too, when longer than the remaining REF), so the
-  output gets shorter rather than pulling in downstream sequence.
+  output gets shorter rather than pulling in downstream sequence; the cut allele then covers
+  bases up to the last window base only, so an indel anchored on that base may follow it.
+- soft-masked (lower-case) FASTA: bcftools writes an insertion in the case of its anchor base,
+  which changes the shared-base rule above (the insertion's first base then replaces the last
+  base written); reproduced here using the FASTA's case at the allele positions.
+
+Deliberate differences from bcftools, all counted: symbolic alleles (including `<DEL>`, which
+bcftools would apply) and `*` are skipped (see `pexbench.variants`). Where an MNP/complex allele
+crossing the window start keeps no ALT base after trimming, bcftools 1.24 corrupts its heap; the
+engine trims REF and ALT alike.
 
 The allele table of a gene lists every usable ALT allele of every record in its window, in file
 order; a haplotype is the sorted array of the allele indices applied after these rules. Identical
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +143,9 @@ class AlleleTable:
         )
 
 
-def allele_table(block: VariantBlock) -> tuple[npt.NDArray[np.int64], list[int], list[str], list[str], list[str]]:
+def allele_table(
+    block: VariantBlock,
+) -> tuple[npt.NDArray[np.int64], list[int], list[str], list[str], list[str]]:
     """(allele index per (record, allele number) with -1 for REF/unusable, pos, ref, alt, id)."""
     n_alt_max = max((len(a) for a in block.alts), default=0)
     index = np.full((len(block), n_alt_max + 1), -1, dtype=np.int64)
@@ -154,44 +166,99 @@ def allele_table(block: VariantBlock) -> tuple[npt.NDArray[np.int64], list[int],
 
 
 def select_alleles(
-    block: VariantBlock, index: npt.NDArray[np.int64], table: AlleleTable
+    block: VariantBlock, index: npt.NDArray[np.int64], table: AlleleTable, end: int
 ) -> npt.NDArray[np.bool_]:
-    """bcftools' overlap rules for every haplotype at once.
+    """bcftools' overlap rules for every haplotype at once, on a window ending at `end`.
 
     Returns bool (n_samples * 2, n_alleles): row 2*s + h is haplotype h+1 of sample s.
+    An allele crossing the window end covers bases up to `end - 1` only (bcftools cuts it
+    first), so an indel anchored on the last window base can still follow it.
+
+    Records are split into overlap clusters: a record starts a new cluster when it and every
+    later record start after the last base any earlier allele could cover. No allele of an
+    earlier cluster can block, or be the anchor of, an allele of a later one, so records alone
+    in their cluster are applied to all their carriers at once; the sequential rules run only
+    inside clusters of overlapping records, on the haplotypes that carry one of their alleles.
     """
-    n_smp = len(block.samples)
-    n_hap = 2 * n_smp
+    covered_end = np.minimum(table.end, end)
+    n_rec = len(block)
+    n_hap = 2 * len(block.samples)
     applied = np.zeros((n_hap, table.pos.size), dtype=bool)
-    frz = np.full(n_hap, np.iinfo(np.int64).min, dtype=np.int64)
-    prev_ins = np.zeros(n_hap, dtype=bool)
-    rows = np.arange(n_hap)
-    for i in range(len(block)):
-        gt = block.genotypes[i].reshape(n_hap).astype(np.int64)
-        allele = np.where(gt > 0, index[i, np.clip(gt, 0, index.shape[1] - 1)], -1)
-        carriers = np.flatnonzero(allele >= 0)
-        if carriers.size == 0:
+    if n_rec == 0 or table.pos.size == 0:
+        return applied
+    gt = block.genotypes.reshape(n_rec, n_hap).astype(np.int64)
+    width = index.shape[1]
+    allele = np.where(gt > 0, np.take_along_axis(index, np.clip(gt, 0, width - 1), axis=1), -1)
+    # last base each record's alleles can cover (-inf for records without usable alleles)
+    low = np.iinfo(np.int64).min
+    reach = np.where(index >= 0, covered_end[np.maximum(index, 0)] - 1, low).max(axis=1)
+    rec_pos = np.asarray(block.pos, dtype=np.int64)
+    before = np.full(n_rec, low, dtype=np.int64)
+    before[1:] = np.maximum.accumulate(reach)[:-1]
+    after = np.minimum.accumulate(rec_pos[::-1])[::-1]
+    new_cluster = after > before
+    cluster = np.cumsum(new_cluster) - 1
+    size = np.bincount(cluster)
+    alone = size[cluster] == 1
+    rec_alone = np.flatnonzero(alone)
+    hit_rec, hit_hap = np.nonzero(allele[rec_alone] >= 0)
+    applied[hit_hap, allele[rec_alone[hit_rec], hit_hap]] = True
+    for c in np.flatnonzero(size > 1):
+        recs = np.flatnonzero(cluster == c)
+        sub = allele[recs]
+        haps = np.flatnonzero((sub >= 0).any(axis=0))
+        if haps.size == 0:
             continue
-        a = allele[carriers]
-        p = int(block.pos[i])
-        f = frz[carriers]
-        blocked = (p <= f) & ~((p == f) & table.exception_ok[a] & ~prev_ins[carriers])
-        ok = carriers[~blocked]
-        a_ok = a[~blocked]
-        applied[rows[ok], a_ok] = True
-        frz[ok] = table.end[a_ok] - 1
-        prev_ins[ok] = table.is_ins[a_ok]
+        # haplotypes carrying the same alleles of this cluster need the rules applied once
+        patterns, inverse = np.unique(sub[:, haps].T, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        chosen = np.zeros((patterns.shape[0], table.pos.size), dtype=bool)
+        frz = np.full(patterns.shape[0], low, dtype=np.int64)
+        prev_ins = np.zeros(patterns.shape[0], dtype=bool)
+        for k, i in enumerate(recs):
+            carriers = np.flatnonzero(patterns[:, k] >= 0)
+            if carriers.size == 0:
+                continue
+            a = patterns[carriers, k]
+            p = int(rec_pos[i])
+            f = frz[carriers]
+            blocked = (p <= f) & ~((p == f) & table.exception_ok[a] & ~prev_ins[carriers])
+            ok = carriers[~blocked]
+            a_ok = a[~blocked]
+            chosen[ok, a_ok] = True
+            frz[ok] = covered_end[a_ok] - 1
+            prev_ins[ok] = table.is_ins[a_ok]
+        applied[haps] |= chosen[inverse]
     return applied
 
 
-def dedup(applied: npt.NDArray[np.bool_]) -> tuple[list[npt.NDArray[np.int32]], npt.NDArray[np.int32]]:
+def dedup(
+    applied: npt.NDArray[np.bool_],
+) -> tuple[list[npt.NDArray[np.int32]], npt.NDArray[np.int32]]:
     """Unique rows (as sorted allele-index arrays) and the row -> unique index map."""
     n_hap, n_all = applied.shape
     packed = np.packbits(applied, axis=1) if n_all else np.zeros((n_hap, 1), dtype=np.uint8)
     keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))[:, 0]
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    unique = [np.flatnonzero(applied[r]).astype(np.int32) for r in first]
+    rows = applied[first]
+    if rows.shape[0] == 0:
+        return [], inverse.astype(np.int32).reshape(n_hap)
+    _, cols = np.nonzero(rows)
+    bounds = np.cumsum(rows.sum(axis=1))[:-1]
+    unique = [u.copy() for u in np.split(cols.astype(np.int32), bounds)]
     return unique, inverse.astype(np.int32).reshape(n_hap)
+
+
+def _max_sums(unique: Sequence[npt.NDArray[np.int32]], weights: IntArray) -> int:
+    """max over haplotypes of the sum of `weights` over their alleles (0 when none)."""
+    if not unique:
+        return 0
+    sizes = np.fromiter((h.size for h in unique), np.int64, len(unique))
+    flat = np.concatenate(unique) if sizes.sum() else np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(sizes)
+    cum = np.zeros(flat.size + 1, dtype=np.int64)
+    np.cumsum(weights[flat], out=cum[1:])
+    return int((cum[ends] - cum[ends - sizes]).max())
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,12 +303,37 @@ def _window_haplotypes(
     unphased: str,
     seed: int,
 ) -> tuple[VariantBlock, list[int], list[str], list[str], list[str], list[np.ndarray], np.ndarray]:
+    block, pos, ref, alt, ids, unique, inverse, _ = _window_haplotypes_table(
+        vcf, reference, chrom, start, end, individuals, unphased, seed
+    )
+    return block, pos, ref, alt, ids, unique, inverse
+
+
+def _window_haplotypes_table(
+    vcf: str | Path,
+    reference: Reference,
+    chrom: str,
+    start: int,
+    end: int,
+    individuals: Sequence[str] | None,
+    unphased: str,
+    seed: int,
+) -> tuple[
+    VariantBlock,
+    list[int],
+    list[str],
+    list[str],
+    list[str],
+    list[np.ndarray],
+    np.ndarray,
+    AlleleTable,
+]:
     block = read_variants(vcf, chrom, start, end, individuals, reference, unphased, seed)
     index, pos, ref, alt, ids = allele_table(block)
     table = AlleleTable.build(pos, ref, alt)
-    applied = select_alleles(block, index, table)
+    applied = select_alleles(block, index, table, end)
     unique, inverse = dedup(applied)
-    return block, pos, ref, alt, ids, unique, inverse.reshape(len(block.samples), 2)
+    return block, pos, ref, alt, ids, unique, inverse.reshape(len(block.samples), 2), table
 
 
 def haplotypes_for_region(
@@ -313,10 +405,17 @@ def haplotypes_for_gene(
     start, end = tss - anchor - margin, tss - anchor + length + margin
     extensions = 0
     for _ in range(32):
-        block, pos, ref, alt, ids, unique, assign = _window_haplotypes(
+        block, pos, ref, alt, ids, unique, assign, table = _window_haplotypes_table(
             vcf, reference, fchrom, start, end, individuals, unphased, seed
         )
-        table = AlleleTable.build(pos, ref, alt)
+        # cheap bound first: bases an allele can remove (+1 for bcftools' shared-base cases)
+        shrink = np.maximum(table.end - table.pos - table.alt_len, 0) + 1
+        up = np.where(table.pos < tss, shrink, 0)
+        down = np.where(table.end > tss, shrink, 0)
+        bound_up, bound_down = _max_sums(unique, up), _max_sums(unique, down)
+        left_room, right_room = tss - anchor - start, end - (tss - anchor + length)
+        if bound_up <= left_room and bound_down <= right_room:
+            break
         need_left = need_right = 0
         for hap in unique:
             lay = _Layout(table, hap, start, end, None)
@@ -343,7 +442,7 @@ def haplotypes_for_gene(
         raise InputError(f"gene {gene_row['gene_id']}: strand must be '+' or '-', got {strand!r}")
     return GeneHaplotypes(
         gene_id=str(gene_row["gene_id"]),
-        symbol=str(gene_row.get("symbol", "") or ""),
+        symbol=symbol if isinstance(symbol := gene_row.get("symbol", ""), str) else "",
         chrom=fchrom,
         tss=tss,
         strand=strand,
@@ -382,15 +481,15 @@ class _Layout:
         e = table.end[sel]
         al = table.alt_len[sel].copy()
         k = sel.size
-        exc = np.zeros(k, dtype=bool)
-        if k > 1:
-            exc[1:] = p[1:] < e[:-1]
-        skip = exc.astype(np.int64)
         # window end: REF cut to the window, ALT cut to the remaining REF length when longer
         over = e > end
         if over.any():
             al = np.where(over, np.minimum(al, end - p), al)
             e = np.minimum(e, end)
+        exc = np.zeros(k, dtype=bool)
+        if k > 1:
+            exc[1:] = p[1:] < e[:-1]
+        skip = exc.astype(np.int64)
         rep = np.zeros(k, dtype=bool)
         if lower is not None and exc.any():
             # bcftools writes an insertion in the case of the base it anchors on; in a
@@ -432,6 +531,35 @@ class _Layout:
         self.seg_len, self.seg_src, self.seg_out = seg_len, seg_src, seg_out
         self.total = int(seg_out[-1] + seg_len[-1])
         self.start = start
+        # Copy plan: same-length substitutions (SNVs, MNPs) are copied as reference and
+        # overwritten afterwards, so only length-changing alleles split the reference copy.
+        same = (ins_len == e - rs) & (ins_len > 0)
+        if rep.any():
+            same[:] = False
+        m_src = seg_src.copy()
+        m_src[1 : 2 * k : 2] = np.where(same, rs - start, seg_src[1 : 2 * k : 2])
+        nz = seg_len > 0
+        ms, ml, mo = m_src[nz], seg_len[nz], seg_out[nz]
+        brk = np.ones(ms.size, dtype=bool)
+        brk[1:] = ms[1:] != ms[:-1] + ml[:-1]
+        first = np.flatnonzero(brk)
+        self.blk_out = mo[first]
+        self.blk_src = ms[first]
+        self.blk_len = np.add.reduceat(ml, first) if ms.size else ml
+        ov = np.flatnonzero(same)
+        if ov.size:
+            o_len = ins_len[ov]
+            o_out = seg_out[2 * ov + 1]
+            o_src = seg_src[2 * ov + 1]
+            if (o_len == 1).all():
+                self.ov_out, self.ov_src = o_out, o_src
+            else:
+                shift = np.repeat(np.cumsum(o_len) - o_len, o_len)
+                step = np.arange(int(o_len.sum()), dtype=np.int64) - shift
+                self.ov_out = np.repeat(o_out, o_len) + step
+                self.ov_src = np.repeat(o_src, o_len) + step
+        else:
+            self.ov_out = self.ov_src = np.zeros(0, dtype=np.int64)
 
     def image(self, position: int) -> int:
         """Output index of the haplotype base aligned to reference `position` (module doc)."""
@@ -442,21 +570,33 @@ class _Layout:
         gap = 2 * (j + 1)
         return int(self.seg_out[gap]) + position - int(self.cur[j + 1])
 
+    def gap_image(self, positions: IntArray) -> IntArray:
+        """Output indices of reference positions that lie in gaps (outside applied alleles)."""
+        j = np.searchsorted(self.rs, positions, side="right")
+        return self.seg_out[2 * j] + positions - self.cur[j]
+
     def gather(self, src: Codes, lo: int, hi: int) -> Codes:
         """Output [lo, hi) of this haplotype; outside [0, total) is N."""
-        out = np.full(hi - lo, N_CODE, dtype=np.uint8)
         a, b = max(lo, 0), min(hi, self.total)
         if b <= a:
-            return out
-        i0 = int(np.searchsorted(self.seg_out, a, side="right")) - 1
-        i1 = int(np.searchsorted(self.seg_out, b, side="left"))
-        s_out = self.seg_out[i0:i1]
-        lens = np.minimum(s_out + self.seg_len[i0:i1], b) - np.maximum(s_out, a)
-        np.maximum(lens, 0, out=lens)
-        delta = self.seg_src[i0:i1] - s_out + a
-        idx = np.repeat(delta, lens)
-        idx += np.arange(b - a, dtype=np.int64)
-        np.take(src, idx, out=out[a - lo : b - lo])
+            return np.full(hi - lo, N_CODE, dtype=np.uint8)
+        blk_out, blk_len = self.blk_out, self.blk_len
+        i0 = int(np.searchsorted(blk_out, a, side="right")) - 1
+        i1 = int(np.searchsorted(blk_out, b, side="left"))
+        s_out = blk_out[i0:i1]
+        first = np.maximum(s_out, a)
+        lens = np.minimum(s_out + blk_len[i0:i1], b) - first
+        begin = (self.blk_src[i0:i1] + (first - s_out)).tolist()
+        # a few contiguous copies of reference stretches and inserted sequence
+        pieces = [src[x : x + n] for x, n in zip(begin, lens.tolist(), strict=True) if n > 0]
+        if a > lo:
+            pieces.insert(0, np.full(a - lo, N_CODE, dtype=np.uint8))
+        if hi > b:
+            pieces.append(np.full(hi - b, N_CODE, dtype=np.uint8))
+        out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+        if self.ov_out.size:
+            inside = (self.ov_out >= a) & (self.ov_out < b)
+            out[self.ov_out[inside] - lo] = src[self.ov_src[inside]]
         return out
 
 
@@ -472,9 +612,7 @@ def _lower_mask(reference: Reference, chrom: str, table: AlleleTable) -> npt.NDA
     return lower[table.pos - lo]
 
 
-def build_region(
-    reference: Reference, gene: GeneHaplotypes, applied: npt.ArrayLike
-) -> Codes:
+def build_region(reference: Reference, gene: GeneHaplotypes, applied: npt.ArrayLike) -> Codes:
     """`bcftools consensus` of the window [gene.window_start, gene.window_end) for one haplotype.
 
     Equals `samtools faidx REF chrom:start+1-end | bcftools consensus -H h -s S` when `gene`
@@ -494,7 +632,16 @@ class AnchoredBuilder:
 
     The reference window is fetched once; `build` then costs a few numpy calls. Output is on the
     + strand of the genome (reverse-complement for minus-strand genes is the model's business).
+
+    Only length-changing or overlapping alleles shape a haplotype's layout: an applied
+    same-length substitution (SNV/MNP) inside the window that starts at or after the end of
+    every earlier applied allele and ends before the next one starts is written over the
+    layout of the others afterwards, which gives the same bases. Layouts (and, for layouts
+    seen more than once, their sequences) are cached per set of shaping alleles, so
+    haplotypes that differ only in isolated substitutions share one layout.
     """
+
+    CACHE_SIZE = 64
 
     def __init__(self, reference: Reference, gene: GeneHaplotypes, length: int) -> None:
         self.gene = gene
@@ -505,23 +652,81 @@ class AnchoredBuilder:
         self.contig_length = reference.contigs[gene.chrom]
         self.lower = _lower_mask(reference, gene.chrom, self.table)
         self.extensions = 0
+        self._same = self.table.alt_len == self.table.end - self.table.pos
+        self._cache: OrderedDict[bytes, list[Any]] = OrderedDict()
         self._fetch(gene.window_start, gene.window_end)
 
     def _fetch(self, start: int, end: int) -> None:
         self.start, self.end = int(start), int(end)
         ref_codes = self._reference.fetch(self.gene.chrom, self.start, self.end)
         self.src = np.concatenate([ref_codes, self.table.alt_codes])
+        self._simple_ok = self._same & (self.table.pos >= self.start) & (self.table.end <= self.end)
+        self._cache.clear()
+
+    def _split(self, sel: IntArray) -> tuple[IntArray, IntArray]:
+        """(isolated substitutions, alleles that shape the layout) of a sorted selection."""
+        if sel.size == 0:
+            return sel, sel
+        pos, end = self.table.pos[sel], self.table.end[sel]
+        simple = self._simple_ok[sel]
+        if sel.size > 1:
+            simple[1:] &= pos[1:] >= np.maximum.accumulate(end)[:-1]
+            simple[:-1] &= pos[1:] > end[:-1]
+        return sel[simple], sel[~simple]
+
+    def _entry(self, shaping: IntArray) -> list[Any]:
+        """Cached [layout, lo, sequence or None, uses] of a set of shaping alleles."""
+        key = shaping.tobytes()
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            hit[3] += 1
+            return hit
+        lay = _Layout(self.table, shaping, self.start, self.end, self.lower)
+        entry = [lay, lay.image(self.gene.tss) - self.anchor, None, 1]
+        self._cache[key] = entry
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return entry
+
+    def _overwrite(self, out: Codes, lay: _Layout, simple: IntArray, lo: int) -> None:
+        table = self.table
+        where = lay.gap_image(table.pos[simple]) - lo
+        src = table.alt_off[simple]
+        size = table.alt_len[simple]
+        if (size != 1).any():
+            shift = np.repeat(np.cumsum(size) - size, size)
+            step = np.arange(int(size.sum()), dtype=np.int64) - shift
+            where = np.repeat(where, size) + step
+            src = np.repeat(src, size) + step
+        if where.size and (where[0] < 0 or where[-1] >= self.length):
+            keep = (where >= 0) & (where < self.length)
+            where, src = where[keep], src[keep]
+        out[where] = table.alt_codes[src]
 
     def build(self, applied: npt.ArrayLike) -> Codes:
         """Codes of exactly `length` bases for the haplotype carrying allele indices `applied`."""
+        sel = np.asarray(applied, dtype=np.int64).reshape(-1)
+        if sel.size > 1 and (np.diff(sel) <= 0).any():
+            sel = np.unique(sel)
         for _ in range(8):
-            lay = _Layout(self.table, applied, self.start, self.end, self.lower)
-            lo = lay.image(self.gene.tss) - self.anchor
+            simple, shaping = self._split(sel)
+            entry = self._entry(shaping)
+            lay, lo = entry[0], entry[1]
             hi = lo + self.length
             short_left = lo < 0 and self.start > 0
             short_right = hi > lay.total and self.end < self.contig_length
             if not (short_left or short_right):
-                return lay.gather(self.src, lo, hi)
+                if entry[2] is not None:
+                    out = entry[2].copy()
+                elif entry[3] > 1:
+                    entry[2] = lay.gather(self.src, lo, hi)
+                    out = entry[2].copy()
+                else:
+                    out = lay.gather(self.src, lo, hi)
+                if simple.size:
+                    self._overwrite(out, lay, simple, lo)
+                return out
             # more reference needed than the gene window holds: widen it (reference only;
             # the gene's alleles all lie inside the original window)
             self.extensions += 1

@@ -432,14 +432,16 @@ def dedup_statistics(
     return save_figure(fig, out)
 
 
-_BENCH_RULE = re.compile(r"(?:^|/)benchmarks/([^/]+)/")
+_BENCH_PATH = re.compile(r"(?:^|/)benchmarks/([^/]+)/(.+)\.tsv$")
 
 
-def read_benchmarks(paths: Iterable[str | Path], *, root: str | Path | None = None) -> pd.DataFrame:
-    """Read Snakemake ``benchmark:`` TSVs into one table with ``rule``, ``job`` and ``s``.
+def read_benchmarks(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Read Snakemake ``benchmark:`` TSVs into one table with ``rule``, ``job``, ``repeat``.
 
-    The rule is the directory under ``benchmarks/`` (the workflow's layout
-    ``benchmarks/{rule}/{wildcards}.tsv``); the job is the file name without suffix.
+    Paths follow the workflow's layout ``benchmarks/{rule}/{wildcards...}.tsv``: the rule is the
+    directory under ``benchmarks/``, the job the rest of the path without ``.tsv`` (e.g.
+    ``enformer/000`` for model ``enformer``, shard ``000``). Other paths use the parent directory
+    and the file name.
     """
     frames = []
     for p in paths:
@@ -449,11 +451,14 @@ def read_benchmarks(paths: Iterable[str | Path], *, root: str | Path | None = No
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"{path}: not a Snakemake benchmark TSV ({exc})") from exc
         if "s" not in df.columns:
-            raise InputError(f"{path}: benchmark TSV without an 's' column (seconds)")
-        rel = path.relative_to(root).as_posix() if root else path.as_posix()
-        m = _BENCH_RULE.search("/" + rel)
-        df.insert(0, "rule", m.group(1) if m else path.parent.name)
-        df.insert(1, "job", path.name.removesuffix(".tsv"))
+            raise InputError(
+                f"{path}: benchmark TSV without an 's' column (seconds); "
+                "point at files written by a rule's `benchmark:` directive"
+            )
+        m = _BENCH_PATH.search(path.as_posix())
+        rule, job = (m.group(1), m.group(2)) if m else (path.parent.name, path.stem)
+        df.insert(0, "rule", rule)
+        df.insert(1, "job", job)
         df.insert(2, "repeat", np.arange(len(df)))
         frames.append(df)
     if not frames:

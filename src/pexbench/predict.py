@@ -69,6 +69,7 @@ class PredictStats:
     sent: int
     genes: int
     seconds: float
+    wait_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -77,6 +78,7 @@ class PredictStats:
             "sequences_sent": self.sent,
             "genes": self.genes,
             "seconds": round(self.seconds, 3),
+            "waiting_for_sequences_s": round(self.wait_seconds, 3),
             "sequences_per_s": round(self.sent / self.seconds, 3) if self.seconds > 0 else 0.0,
         }
 
@@ -194,10 +196,13 @@ def run_requests(
     results: list[npt.NDArray[np.float32]] = []
     sent = 0
     t0 = last = time.perf_counter()
+    waited = 0.0
     worker.start()
     try:
         while True:
+            t_wait = time.perf_counter()
             item = out.get()
+            waited += time.perf_counter() - t_wait
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
@@ -227,16 +232,17 @@ def run_requests(
         stop.set()
         worker.join()
     seconds = time.perf_counter() - t0
-    stats = PredictStats(len(requests), plan.n_built, sent, plan.n_genes, seconds)
+    stats = PredictStats(len(requests), plan.n_built, sent, plan.n_genes, seconds, waited)
     logger.info(
         "%s: done: %d requests, %d sequences built, %d unique sent to the model, %d genes, "
-        "%.1f s, %.2f sequences/s",
+        "%.1f s (%.1f s waiting for sequences), %.2f sequences/s",
         model.info.name,
         stats.requests,
         stats.built,
         stats.sent,
         stats.genes,
         seconds,
+        waited,
         stats.as_dict()["sequences_per_s"],
     )
     if results:

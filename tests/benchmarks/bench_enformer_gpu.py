@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pexbench.errors import ModelError
 from pexbench.models.enformer import (
     FULL_LENGTH,
     TINY_HPARAMS,
@@ -53,8 +54,15 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TARGETS = REPO.parent / "shared" / "data" / "enformer" / "targets_human.txt"
 NOMINAL_FLOP_FULL = 3.3e12
 PEAK_TFLOPS = {"bf16": 989.0, "fp32": 67.0}  # H100 SXM dense: bf16 tensor core, fp32 (non-TF32)
-RESULT_KEYS = ("precision", "batch_size", "forwards_per_s", "seconds_per_batch", "mfu",
-               "peak_memory_bytes", "oom")
+RESULT_KEYS = (
+    "precision",
+    "batch_size",
+    "forwards_per_s",
+    "seconds_per_batch",
+    "mfu",
+    "peak_memory_bytes",
+    "oom",
+)
 
 
 def build_net(tiny: bool, seed: int) -> torch.nn.Module:
@@ -77,8 +85,13 @@ def tracks(targets: Path) -> list[Track]:
     return [Track(i, f"t{i}", f"track {i}") for i in range(N_HUMAN_TRACKS)]
 
 
-def make_model(net: torch.nn.Module, args: argparse.Namespace, precision: str, batch: int,
-               all_tracks: list[Track]) -> EnformerModel:
+def make_model(
+    net: torch.nn.Module,
+    args: argparse.Namespace,
+    precision: str,
+    batch: int,
+    all_tracks: list[Track],
+) -> EnformerModel:
     import copy
 
     return EnformerModel(
@@ -128,14 +141,18 @@ def time_batch(model: EnformerModel, batch: int, args: argparse.Namespace) -> di
             model.predict(codes, minus)
             sync(dev)
             times.append(time.perf_counter() - t0)
-    except torch.OutOfMemoryError:
+    except (torch.OutOfMemoryError, ModelError):  # ModelError: OOM even at batch size 1
         return {"oom": True}
     if model.runner.backoffs:  # the runner halved the batch: not this batch size any more
         return {"oom": True}
     sec = statistics.median(times)
     peak = torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None
-    return {"oom": False, "seconds_per_batch": sec, "forwards_per_s": batch / sec,
-            "peak_memory_bytes": peak}
+    return {
+        "oom": False,
+        "seconds_per_batch": sec,
+        "forwards_per_s": batch / sec,
+        "peak_memory_bytes": peak,
+    }
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -145,8 +162,9 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
 
-def agreement(net: torch.nn.Module, args: argparse.Namespace, all_tracks: list[Track]
-              ) -> dict[str, float]:
+def agreement(
+    net: torch.nn.Module, args: argparse.Namespace, all_tracks: list[Track]
+) -> dict[str, float]:
     rng = np.random.default_rng(args.seed + 1)
     base = rng.integers(0, 4, args.length).astype(np.uint8)
     codes = np.repeat(base[None], args.n_agree, axis=0)
@@ -189,8 +207,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.length = TINY_LENGTH if args.tiny else FULL_LENGTH
-    sizes = [int(x) for x in (args.batch_sizes or ("1,4" if args.tiny else "1,2,4,8,16,32"))
-             .split(",")]
+    sizes = [
+        int(x) for x in (args.batch_sizes or ("1,4" if args.tiny else "1,2,4,8,16,32")).split(",")
+    ]
     precisions = [x.strip() for x in args.precisions.split(",") if x.strip()]
     peak = {"bf16": args.peak_tflops_bf16 * 1e12, "fp32": args.peak_tflops_fp32 * 1e12}
     all_tracks = tracks(args.targets)
@@ -205,13 +224,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "weights": "random (seeded, variance-preserving init): timings only, not a result",
         "sequence_length": args.length,
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
+        "cudnn_allow_tf32_in_fp32_runs": False,  # EnformerModel switches TF32 off for fp32
         "flop_per_forward_counted": flop,
         "flop_per_forward_nominal": NOMINAL_FLOP_FULL * args.length / FULL_LENGTH
-        if not args.tiny else None,
+        if not args.tiny
+        else None,
         "peak_flops": peak,
         "results": [],
     }
@@ -219,8 +241,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for b in sizes:
             model = make_model(net, args, prec, b, all_tracks)
             r = time_batch(model, b, args)
-            row = {"precision": prec, "batch_size": b, "forwards_per_s": None,
-                   "seconds_per_batch": None, "mfu": None, "peak_memory_bytes": None, **r}
+            row = {
+                "precision": prec,
+                "batch_size": b,
+                "forwards_per_s": None,
+                "seconds_per_batch": None,
+                "mfu": None,
+                "peak_memory_bytes": None,
+                **r,
+            }
             if not r["oom"]:
                 row["mfu"] = r["forwards_per_s"] * flop / peak[prec]
             out["results"].append(row)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REQUIRED = ("munged", "slurmctld", "slurmd", "sinfo", "srun", "sbatch", "squeue", "scontrol")
+CLIENTS = ("srun", "sbatch", "squeue", "scancel", "sinfo", "scontrol", "sacct")
 PARTITION = "debug"
 
 
@@ -71,11 +72,33 @@ class SingleNodeSlurm:
         self.munge_socket = self.base / "munge" / "munge.socket.2"
 
     # -- helpers -------------------------------------------------------------------------
-    def env(self) -> dict[str, str]:
-        """Environment for SLURM clients (sbatch/squeue/srun, Snakemake's slurm executor)."""
-        env = dict(os.environ)
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for SLURM clients (sbatch/squeue/srun, Snakemake's slurm executor):
+        SLURM_CONF set, and the client shims of `bin/` first on PATH (see `_write_shims`)."""
+        env = dict(os.environ if base is None else base)
         env["SLURM_CONF"] = str(self.conf)
+        env["PATH"] = os.pathsep.join([str(self.base / "bin"), env.get("PATH", "")])
         return env
+
+    def _write_shims(self) -> None:
+        """`bin/srun` etc. that set SLURM_CONF before running the real client.
+
+        Inside a job, snakemake-executor-plugin-slurm-jobstep (0.6.1) removes every SLURM_*
+        variable except a few job-identity ones before its nested `srun`, so a SLURM_CONF that
+        points away from /etc/slurm/slurm.conf is lost there. Real clusters keep slurm.conf at
+        the default path or run configless; this test cluster must not write to /etc.
+        """
+        bindir = self.base / "bin"
+        bindir.mkdir(exist_ok=True)
+        for name in CLIENTS:
+            real = shutil.which(name)
+            if real is None:
+                continue
+            shim = bindir / name
+            shim.write_text(
+                f'#!/bin/sh\nSLURM_CONF={self.conf}\nexport SLURM_CONF\nexec {real} "$@"\n'
+            )
+            shim.chmod(0o755)
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -190,6 +213,7 @@ class SingleNodeSlurm:
         try:
             self._start_munge()
             self._write_conf()
+            self._write_shims()
             env = self.env()
             self.procs["slurmctld"] = subprocess.Popen(
                 ["slurmctld", "-D", "-i", "-f", str(self.conf)],

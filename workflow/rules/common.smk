@@ -58,7 +58,9 @@ def variant_margin():
     baseline = config["baseline"]["window"] if config["baseline"]["enabled"] else 0
     # haplotype windows reach TSS +- length/2 plus a margin (8,192 bp in pexbench.haplotypes)
     # and widen where deletions shorten a haplotype: 20 kb of slack covers both
-    return max(haplotype_length() // 2 + 20_000, config["genes"]["window"], baseline) + 1
+    return (
+        max(haplotype_length() // 2 + 20_000, config["genes"]["window"], baseline) + 1
+    )
 
 
 def download_url(wildcards):

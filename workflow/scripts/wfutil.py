@@ -7,6 +7,8 @@ Snakemake puts the directory of a rule's script on sys.path, so scripts import t
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import json
 import logging
 import os
@@ -45,10 +47,18 @@ def atomic(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Tab-separated, gzip without timestamp when the name ends in .gz: byte-reproducible."""
-    compression: Any = {"method": "gzip", "mtime": 0} if str(path).endswith(".gz") else None
+    """Tab-separated; gzip (when the name ends in .gz) without timestamp or file name in the
+    header, so that equal tables give equal bytes."""
     with atomic(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=False, compression=compression, float_format="%.8g")
+        if not str(path).endswith(".gz"):
+            frame.to_csv(tmp, sep="\t", index=False, float_format="%.8g")
+            return
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz,
+            io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
+        ):
+            frame.to_csv(text, sep="\t", index=False, float_format="%.8g")
 
 
 def write_json(data: Any, path: str | os.PathLike[str]) -> None:

@@ -28,9 +28,30 @@ from typing import Any
 from pexbench.errors import ModelError
 from pexbench.models.base import ModelInfo, SequenceModel
 
-__all__ = ["MODEL_TYPES", "ModelInfo", "SequenceModel", "load_model"]
+__all__ = ["MODEL_TYPES", "ModelInfo", "SequenceModel", "load_model", "spec_sequence_length"]
 
 MODEL_TYPES = ("enformer", "probe", "xpresso")
+
+
+def spec_sequence_length(spec: dict[str, Any]) -> int:
+    """Input length a `models:` entry will use, without loading weights (the haplotype step
+    must build windows at least as long as the largest of these)."""
+    if spec.get("sequence_length"):
+        return int(spec["sequence_length"])
+    kind = str(spec.get("type", "")).lower()
+    if kind == "enformer":
+        from pexbench.models.enformer import FULL_LENGTH, TINY_LENGTH
+
+        return TINY_LENGTH if str(spec.get("weights", "")).lower() == "tiny" else FULL_LENGTH
+    if kind == "probe":
+        from pexbench.models.probe import DEFAULT_LENGTH
+
+        return DEFAULT_LENGTH
+    if kind == "xpresso":
+        from pexbench.models.xpresso import DEFAULT_TSS_INDEX, minimum_sequence_length
+
+        return minimum_sequence_length(int(spec.get("tss_index", DEFAULT_TSS_INDEX)))
+    raise ModelError(f"models[].type: {spec.get('type')!r} is not one of {', '.join(MODEL_TYPES)}.")
 
 
 def load_model(
@@ -72,4 +93,4 @@ def load_model(
         return ProbeModel.from_spec(spec, where=where)
     from pexbench.models.xpresso import XpressoModel  # written by the Xpresso helper
 
-    return XpressoModel.from_spec(spec, root=root)
+    return XpressoModel.from_spec(spec, root=Path(root))

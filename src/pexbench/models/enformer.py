@@ -87,6 +87,7 @@ def _from_pretrained(source: str, where: str) -> torch.nn.Module:
             if local.exists()
             else f"the Hugging Face id {source!r}"
             + (" (HF_HUB_OFFLINE is set: cache only)" if offline else " (hub or local cache)")
+            + f"; no local directory {local.resolve()} exists either"
         )
         raise ModelError(
             f"{where}: cannot load Enformer weights {source!r}: tried {tried}: "
@@ -165,13 +166,21 @@ class EnformerModel:
                 f"{where}.sequence_length: {sequence_length:,} bp gives {n_pos} positions, which "
                 f"cannot be cropped symmetrically to the model's {cfg.target_length} output bins; "
                 f"use a length whose position count (length / {bin_size}) exceeds "
-                f"{cfg.target_length} by an even number, e.g. {FULL_LENGTH:,} bp for the full model."
+                f"{cfg.target_length} by an even number, e.g. {FULL_LENGTH:,} bp for the full "
+                "model."
             )
         self.geometry = BinGeometry(sequence_length, bin_size, excess // 2)
         self.bins = self.geometry.tss_bins(tss_bins)
         self.reverse_complement = bool(reverse_complement)
         self.tracks = tracks
         self.device = resolve_device(device, where=f"{where}.device")
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input shapes: pick fastest kernels
+            if self.dtype == torch.float32:
+                # fp32 means fp32: cuDNN would otherwise run convolutions in TF32 (10-bit
+                # mantissa) by default on Ampere and later
+                torch.backends.cudnn.allow_tf32 = False
+                torch.backends.cuda.matmul.allow_tf32 = False
         self.dtype = resolve_precision(precision, self.device, where=f"{where}.precision")
 
         for module in net.modules():

@@ -28,6 +28,7 @@ from pexbench.errors import ModelError
 from pexbench.models.base import BinGeometry, ModelInfo
 
 TRACKS = ("gc", "checksum")
+DEFAULT_LENGTH = 2048
 
 
 def bin_values(codes: npt.NDArray[np.uint8], bin_size: int) -> npt.NDArray[np.float32]:
@@ -47,7 +48,7 @@ class ProbeModel:
         self,
         *,
         name: str = "probe",
-        sequence_length: int = 2048,
+        sequence_length: int = DEFAULT_LENGTH,
         bin_size: int = 128,
         crop_bins: int = 4,
         tss_bins: int = 3,
@@ -90,7 +91,7 @@ class ProbeModel:
     def from_spec(cls, spec: dict[str, Any], *, where: str = "models[?]") -> ProbeModel:
         return cls(
             name=str(spec.get("name") or "probe"),
-            sequence_length=int(spec.get("sequence_length") or 2048),
+            sequence_length=int(spec.get("sequence_length") or DEFAULT_LENGTH),
             bin_size=int(spec.get("bin_size") or 128),
             crop_bins=int(spec.get("crop_bins", 4)),
             tss_bins=int(spec.get("tss_bins", 3)),

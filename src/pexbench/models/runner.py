@@ -128,25 +128,28 @@ class BatchRunner:
             except Exception as exc:
                 if not is_oom(exc):
                     raise
-                self._release()
                 if b == 1:
                     raise ModelError(
                         f"{self.where}: out of memory on {self.device} with batch size 1 "
                         f"({exc}); free the device, use a GPU with more memory, or "
                         "precision: bf16."
                     ) from exc
-                self.batch_size = max(1, b // 2)
-                self.backoffs += 1
-                log.warning(
-                    "%s: out of memory on %s at batch size %d; retrying with %d",
-                    self.where,
-                    self.device,
-                    b,
-                    self.batch_size,
-                )
+            else:
+                outputs.append(out)
+                i += b
                 continue
-            outputs.append(out)
-            i += b
+            # out of the except block: the traceback (and the tensors its frames hold) is gone,
+            # so the cache release below can return that memory
+            self._release()
+            self.batch_size = max(1, b // 2)
+            self.backoffs += 1
+            log.warning(
+                "%s: out of memory on %s at batch size %d; retrying with %d",
+                self.where,
+                self.device,
+                b,
+                self.batch_size,
+            )
         if not outputs:
             raise ModelError(f"{self.where}: predict called with an empty batch.")
         return np.concatenate(outputs, axis=0)

@@ -1,0 +1,193 @@
+"""The SLURM profile: resolved job resources (dry run) and a real run on a single-node SLURM.
+
+`test_dry_run_gpu_resources` needs no cluster: `snakemake -n --profile workflow/profiles/slurm`
+prints every job's resolved resources, and the slurm plugin's own function turns them into the
+sbatch GPU flags. `test_demo_on_real_slurm` starts munge + slurmctld + slurmd (tests/slurm/
+cluster.py; as root, Debian slurm-wlm + munge), runs the small demo through a CI variant of the
+profile (no account, squeue for status, fast first status check, CPU-only resources that fit
+this machine), checks the outputs and that the jobs really went through SLURM, and stops the
+daemons it started by PID.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from slurm.cluster import PARTITION, SingleNodeSlurm, missing_requirements
+from slurm.demo import run_snakemake, small_demo, snakemake_env
+
+PROFILE = Path("workflow/profiles/slurm/config.yaml")
+
+
+def job_blocks(dry_run_output: str) -> list[dict[str, str]]:
+    """rule, wildcards and resources of every job in `snakemake -n` output."""
+    jobs: list[dict[str, str]] = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if not m:
+            continue
+        job = {"rule": m.group(1)}
+        for key in ("wildcards", "resources"):
+            km = re.search(rf"^\s+{key}: (.*)$", block, re.M)
+            if km:
+                job[key] = km.group(1)
+        jobs.append(job)
+    return jobs
+
+
+def parse_kv(text: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in text.split(", ") if "=" in item)
+
+
+def test_profile_is_valid_yaml_for_the_slurm_executor(repo_root: Path) -> None:
+    profile = yaml.safe_load((repo_root / PROFILE).read_text())
+    assert profile["executor"] == "slurm"
+    for rule in ("predict", "predict_variants"):
+        res = profile["set-resources"][rule]
+        assert "gpu" not in res  # the workflow requests GPUs per model (device: cuda)
+        assert "attempt" in str(res["mem_mb"])  # retries get more memory
+        for value in res.values():
+            assert "--gres" not in str(value)
+    assert "attempt" in str(profile["default-resources"]["mem_mb"])
+    assert profile["retries"] >= 1
+    assert "slurm_extra" not in str(profile)
+
+
+def test_dry_run_gpu_resources(repo_root: Path, tmp_path: Path) -> None:
+    schema = (repo_root / "workflow" / "schemas" / "config.schema.yaml").read_text()
+    has_gpu_model = "gpu_model" in schema
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    models = cfg["models"]
+    enformer = next(m for m in models if m["type"] == "enformer")
+    enformer.update(name="enformer_gpu", device="cuda")
+    if has_gpu_model:
+        enformer["gpu_model"] = "h100"
+    config = small_demo(repo_root, tmp_path, overrides={"models": models})
+    res = run_snakemake(
+        repo_root, tmp_path, config, "-n", "--profile", str(repo_root / PROFILE.parent)
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    jobs = job_blocks(res.stdout + "\n" + res.stderr)
+    predict = [j for j in jobs if j["rule"] in ("predict", "predict_variants")]
+    assert len(predict) == 2 * 2 * 2  # 2 rules x 2 models x 2 shards
+    for job in predict:
+        wc = parse_kv(job["wildcards"])
+        r = parse_kv(job["resources"])
+        assert r["slurm_partition"] == "gpu" and r["mem_mb"] == "32000" and r["runtime"] == "240"
+        if wc["model"] == "enformer_gpu":
+            assert r["gpu"] == "1"
+            if has_gpu_model:
+                assert r["gpu_model"] == "h100"
+        else:  # xpresso on the CPU never holds a GPU
+            assert r["gpu"] == "0" and "gpu_model" not in r
+    others = [j for j in jobs if j["rule"] == "haplotypes"]
+    assert others and all(parse_kv(j["resources"])["mem_mb"] == "8000" for j in others)
+
+    # What the slurm plugin makes of these resources (its own code, no cluster needed).
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
+    class Res(dict):
+        __getattr__ = dict.get
+
+    class Job:
+        def __init__(self, **resources: object) -> None:
+            self.resources = Res(resources)
+
+    assert set_gres_string(Job(gpu=1)).strip() == "--gpus=1"
+    assert set_gres_string(Job(gpu=1, gpu_model="h100")).strip() == "--gpus=h100:1"
+    assert set_gres_string(Job(gpu=0)).strip() == ""
+    if not has_gpu_model:
+        pytest.skip("workflow schema has no models[].gpu_model: gpu_model part not checked")
+
+
+def ci_profile(repo_root: Path, where: Path) -> Path:
+    """The real profile with the settings a one-node CPU test cluster needs."""
+    profile = yaml.safe_load((repo_root / PROFILE).read_text())
+    profile.update(
+        {
+            "slurm-no-account": True,
+            "slurm-status-command": "squeue",
+            "slurm-init-seconds-before-status-checks": 1,
+            "slurm-keep-successful-logs": True,
+            "jobs": 2,
+            "latency-wait": 5,
+            "retries": 0,
+        }
+    )
+    profile["default-resources"].update(
+        {"slurm_partition": PARTITION, "mem_mb": "500 * attempt", "runtime": 30}
+    )
+    for res in profile["set-resources"].values():
+        res.update({"slurm_partition": PARTITION, "mem_mb": "1000 * attempt", "runtime": 30})
+        res["cpus_per_task"] = 1
+    profile["set-threads"] = {k: 1 for k in profile.get("set-threads", {})}
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return where
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    why = missing_requirements()
+    if why:
+        pytest.skip("cannot start a SLURM test cluster: " + "; ".join(why))
+    cluster = SingleNodeSlurm(memory_mb=8000)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.cleanup()  # stops munged/slurmctld/slurmd by PID
+
+
+@pytest.mark.slow
+def test_cluster_runs_jobs(slurm_cluster: SingleNodeSlurm) -> None:
+    sinfo = slurm_cluster.run("sinfo", "-h", "-o", "%P %a %T")
+    assert sinfo.returncode == 0 and sinfo.stdout.split() == [f"{PARTITION}*", "up", "idle"]
+    srun = slurm_cluster.run("srun", "-N1", "-n1", "hostname", timeout=60)
+    assert srun.returncode == 0, srun.stderr
+    assert srun.stdout.strip() == slurm_cluster.host
+
+
+@pytest.mark.slow
+def test_demo_on_real_slurm(
+    slurm_cluster: SingleNodeSlurm, repo_root: Path, tmp_path: Path
+) -> None:
+    config = small_demo(repo_root, tmp_path / "run", overrides={"genes.shards": 1})
+    profile = ci_profile(repo_root, tmp_path / "profile")
+    t0 = time.monotonic()
+    res = run_snakemake(
+        repo_root,
+        tmp_path / "run",
+        config,
+        "--profile",
+        str(profile),
+        env=slurm_cluster.env(snakemake_env()),
+        timeout=900,
+    )
+    elapsed = time.monotonic() - t0
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-6000:] + "\n" + slurm_cluster.logs()
+    print(f"demo on SLURM: {elapsed:.1f} s")
+
+    run = tmp_path / "run"
+    submitted = re.findall(r"submitted with SLURM jobid (\d+)|SLURM jobid (\d+)", out)
+    job_ids = {a or b for a, b in submitted}
+    assert len(job_ids) >= 10, out[-3000:]
+    # every job left its SLURM log (kept on success in the CI profile) under .snakemake
+    logs = list((run / ".snakemake" / "slurm_logs").rglob("*.log"))
+    assert {p.parent.parent.name for p in logs} >= {"rule_predict", "rule_haplotypes"}
+    assert len(logs) == len(job_ids)
+    # slurmctld allocated them on the test node
+    ctld = (slurm_cluster.base / "log" / "slurmctld.log").read_text()
+    allocated = set(re.findall(r"Allocate JobId=(\d+)", ctld))
+    assert job_ids <= allocated
+
+    corr = pd.read_csv(run / "results" / "evaluation" / "gene_correlations.tsv", sep="\t")
+    assert set(corr["model"]) >= {"enformer_tiny_random", "xpresso"}
+    assert (run / "results" / "report" / "correlation_distribution.svg").stat().st_size > 1000
+    assert (run / "results" / "evaluation" / "summary.json").exists()
