@@ -174,6 +174,14 @@ def test_concordance_counts_and_wilson(tmp_path: Path) -> None:
     numbers = [t for t in texts if t.isdigit()]
     assert numbers[-8:] == ["6", "1", "4", "1", "2", "1", "1", "0"]
     assert "a (1 without a sign)" in texts and "b (1 without a sign)" in texts
+    # the same flags as text (pandas 3 `str` dtype, as read from a TSV) give the same figure
+    as_text = df.assign(
+        concordant=pd.Series(
+            ["True", "False", "True", "True", None, "False", "true", "0", "1", None], dtype="str"
+        )
+    )
+    again = plots.concordance_by_state(as_text, tmp_path / "c2.svg", state_order=["TSS", "E"])
+    assert again.read_bytes() == out.read_bytes()
     k, n = np.array([3, 0, 7]), np.array([6, 5, 10])
     lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
     np.testing.assert_allclose(plots.wilson_interval(k, n), np.column_stack([lo, hi]), atol=1e-12)
@@ -185,7 +193,7 @@ def test_dedup_totals(tmp_path: Path) -> None:
         {"gene_id": ["g1", "g2", "g3"], "n_haplotypes": [10, 10, 0], "n_unique": [2, 5, 0]}
     )
     texts = svg_texts(plots.dedup_statistics(stats, tmp_path / "h.svg"))
-    assert "model inputs: 7 of 20 (35.0%)" in texts
+    assert "unique haplotypes: 7 of 20 (35.0%)" in texts
     assert "2 genes" in texts and "1 rows without counts" in texts
 
 

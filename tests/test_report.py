@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import shutil
@@ -97,6 +98,24 @@ def test_input_checksums_match_sha256sum(tmp_path: Path) -> None:
     assert "(not a file)" not in rst.split("covariates")[0]
     assert report.file_digest(tmp_path / "ref.fa", limit=1).startswith("not hashed")
     assert report.file_digest(tmp_path / "absent") == "missing"
+
+
+def test_weight_checksums(tmp_path: Path) -> None:
+    cfg = config_for(tmp_path, weights="w.h5", fasta_name="ref.fa")
+    (tmp_path / "w.h5").write_bytes(b"weights")
+    rst = describe(cfg, tmp_path)
+    assert "sha256:" + hashlib.sha256(b"weights").hexdigest() in rst
+    hf = tmp_path / "hf"
+    (hf / "sub").mkdir(parents=True)
+    (hf / "config.json").write_text("{}")
+    (hf / "sub" / "model.bin").write_bytes(b"\x00\x01")
+    listing = "".join(
+        f"{rel}\tsha256:{hashlib.sha256(data).hexdigest()}\n"
+        for rel, data in (("config.json", b"{}"), ("sub/model.bin", b"\x00\x01"))
+    )
+    expected = hashlib.sha256(listing.encode()).hexdigest()
+    assert report.path_digest(hf) == f"directory of 2 files, sha256-of-listing:{expected}"
+    assert report.path_digest(tmp_path / "EleutherAI" / "x") == "not a local file"
 
 
 def test_settings_and_full_config_are_listed(tmp_path: Path) -> None:

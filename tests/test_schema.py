@@ -161,3 +161,47 @@ def test_workflow_refuses_duplicate_model_names(tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert "names must be unique" in run.stdout + run.stderr
+
+
+def test_geuvadis_config_builds_a_dag_with_downloads_and_gpu_jobs(tmp_path: Path) -> None:
+    """The real-study config cannot run offline, but its DAG must build: every input comes
+    from rule download, and the Enformer predict jobs request one GPU."""
+    root = _workflow_copy(tmp_path)
+    shutil.copy(REPO / "config/config.yaml", root / "config/config.yaml")
+    shutil.copy(REPO / "config/geuvadis.yaml", root / "config/geuvadis.yaml")
+    run = subprocess.run(
+        [
+            *SNAKEMAKE,
+            "-n",
+            "--cores",
+            "16",
+            "results/predictions/enformer/000.tsv.gz",
+            "results/predictions/xpresso/000.tsv.gz",
+            "--configfile",
+            "config/geuvadis.yaml",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-3000:]
+    jobs = out.split("\nrule ")
+    fetched = {
+        j.split("output: resources/downloads/", 1)[1].split("\n", 1)[0]
+        for j in jobs
+        if j.startswith("download:")
+    }
+    # everything these two targets need except the chromatin states
+    assert fetched == {
+        "hg19.chr22.fa.gz",
+        "ALL.chr22.phase3.genotypes.vcf.gz",
+        "ALL.chr22.phase3.genotypes.vcf.gz.tbi",
+        "gencode.v19.annotation.gtf.gz",
+        "genes.50percent.chr22.bed.gz",
+        "genes.covariates.pc50.txt.gz",
+        "targets_human.txt",
+    }
+    enformer = next(j for j in jobs if j.startswith("predict:") and "model=enformer," in j)
+    xpresso = next(j for j in jobs if j.startswith("predict:") and "model=xpresso," in j)
+    assert "gpu=1" in enformer and "gpu=1" not in xpresso

@@ -114,7 +114,7 @@ def ci_profile(repo_root: Path, where: Path) -> Path:
             "slurm-status-command": "squeue",
             "slurm-init-seconds-before-status-checks": 1,
             "slurm-keep-successful-logs": True,
-            "jobs": 2,
+            "jobs": 6,
             "latency-wait": 5,
             "retries": 0,
         }
@@ -136,7 +136,8 @@ def slurm_cluster():
     why = missing_requirements()
     if why:
         pytest.skip("cannot start a SLURM test cluster: " + "; ".join(why))
-    cluster = SingleNodeSlurm(memory_mb=8000)
+    # 6 job slots on this 2-core machine: most of a test job's time is start-up and waiting
+    cluster = SingleNodeSlurm(memory_mb=8000, cpus=6)
     try:
         cluster.start()
         yield cluster

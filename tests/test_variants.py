@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pysam
+import pysam.bcftools
 import pytest
 
 from pexbench.contigs import ContigError
@@ -163,3 +164,248 @@ def test_unphased_policies(tmp_path: Path) -> None:
         # a narrower window gives the same phase for the same site
         sub = read_variants(vcf, "chr1", 8, 10, samples=["A"], unphased="random", seed=seed)
         assert sub.genotypes[0, 0].tolist() == rnd.genotypes[1, 0].tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# the text fast path (tabix lines parsed with numpy) against htslib (BCF input) and by hand
+# --------------------------------------------------------------------------------------------
+GT_LINES = [
+    "chr1 2 . C G,T . . . GT 0|1 1/0 ./. .|1",
+    "chr1 5 . T G . . . GT:DP 1:3 .:4 0|1:7 1/1:12",  # haploid and '.' calls, GT first of two
+    "chr1 9 . A T . . . GT 1|1 0/1 1/. 0",
+    "chr1 13 . A "
+    + ",".join("CGT"[i % 3] * (i // 3 + 1) for i in range(11))  # 11 ALTs
+    + " . . . GT 10|11 11/2 0|10 .|10",
+    "chr1 20 rsX G C . . . GT 0|0 0|1 1|0 1|1",
+]
+
+
+def _bcf_copy(vcf: Path) -> Path:
+    bcf = vcf.with_suffix("").with_suffix(".bcf")
+    pysam.bcftools.view("-Ob", "-o", str(bcf), str(vcf), catch_stdout=False)
+    pysam.bcftools.index(str(bcf), catch_stdout=False)
+    return bcf
+
+
+def _same_block(a: object, b: object) -> None:
+    for name in ("chrom", "ref", "alts", "ids", "samples", "counts"):
+        assert getattr(a, name) == getattr(b, name), name
+    for name in ("pos", "genotypes", "phased"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)
+
+
+def test_text_path_matches_htslib_and_hand_values(tmp_path: Path) -> None:
+    samples = ("A", "B", "C", "D")
+    fasta, vcf = _case(tmp_path, GT_LINES, samples=samples)
+    bcf = _bcf_copy(vcf)  # BCF is always read through htslib
+    ref = Reference(fasta)
+    for wanted in (None, ["D", "A"], ["C"]):
+        for policy, seed in (("as_phased", 0), ("random", 3)):
+            text = read_variants(vcf, "chr1", 0, 52, wanted, ref, policy, seed)
+            binary = read_variants(bcf, "chr1", 0, 52, wanted, ref, policy, seed)
+            _same_block(text, binary)
+    block = read_variants(vcf, "chr1", 0, 52, unphased="as_phased")
+    assert block.genotypes[:, :, 0].tolist() == [
+        [0, 1, -1, -1],
+        [1, -1, 0, 1],
+        [1, 0, 1, 0],
+        [10, 11, 0, -1],
+        [0, 0, 1, 1],
+    ]
+    assert block.genotypes[:, :, 1].tolist() == [
+        [1, 0, -1, 1],
+        [-1, -1, 1, 1],
+        [1, 1, -1, -1],
+        [11, 2, 10, 10],
+        [0, 1, 0, 1],
+    ]
+    assert block.phased.tolist() == [
+        [True, False, False, True],
+        [True, False, True, False],
+        [True, False, False, True],
+        [True, False, True, True],
+        [True, True, True, True],
+    ]
+    assert block.counts["haploid_calls"] == 2  # '1' (A, POS 5) and '0' (D, POS 9); '.' is missing
+    assert block.ids[-1] == "rsX"
+
+
+def test_text_path_is_used_for_plain_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simple bgzipped VCFs must not fall back to the slow htslib path (that is the speed-up)."""
+    import pexbench.variants as variants
+
+    _, vcf = _case(tmp_path, GT_LINES, samples=("A", "B", "C", "D"))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fell back to the htslib path")
+
+    monkeypatch.setattr(variants, "_read_pysam", refuse)
+    assert len(read_variants(vcf, "chr1", 0, 52, unphased="as_phased")) == 5
+
+
+def test_unusual_records_fall_back_with_the_same_errors(tmp_path: Path) -> None:
+    _, vcf = _case(tmp_path / "a", ["chr1 5 . T G . . . DP:GT 3:0|1 4:1|1"])
+    with pytest.raises(InputError, match=r"chr1:5 .* no GT as first FORMAT key"):
+        read_variants(vcf, "chr1", 0, 52)
+    _, vcf = _case(tmp_path / "b", ["chr1 5 . T G . . . GT 0|1|1 1|1"])
+    with pytest.raises(InputError, match=r"malformed VCF .*v\.vcf\.gz.*haploid or diploid"):
+        read_variants(vcf, "chr1", 0, 52)
+    _, vcf = _case(tmp_path / "c", ["chr1 5 . T G . . . GT 0|2 1|1"])
+    with pytest.raises(InputError, match=r"sample A has allele index 2 but the record has 1"):
+        read_variants(vcf, "chr1", 0, 52)
+
+
+def _rules_oracle(
+    pos: Sequence[int], ref: Sequence[str], alt: Sequence[str], calls: Sequence[int], end: int
+) -> list[int]:
+    """bcftools' overlap rules for one haplotype, record by record (pure Python).
+
+    `calls[i]` is 1 when the haplotype carries record i's ALT. Returns the applied records.
+    """
+    from pexbench.haplotypes import variant_type
+
+    applied: list[int] = []
+    frz, prev_ins = -(10**9), False
+    for i, (p, r, a) in enumerate(zip(pos, ref, alt, strict=True)):
+        if not calls[i]:
+            continue
+        is_indel, n = variant_type(r, a)
+        exception = is_indel and n != 0 and r[0] == a[0]
+        if p <= frz and not (p == frz and exception and not prev_ins):
+            continue
+        applied.append(i)
+        frz = min(p + len(r), end) - 1
+        prev_ins = len(a) > len(r)
+    return applied
+
+
+def test_clustered_selection_matches_sequential_rules() -> None:
+    """select_alleles (overlap clusters, grouped patterns) == the rules applied per haplotype."""
+    from pexbench.haplotypes import AlleleTable, allele_table, select_alleles
+    from pexbench.variants import VariantBlock
+
+    rng = np.random.default_rng(11)
+    seq = "".join(rng.choice(list("ACGT"), size=400))
+    for case in range(40):
+        n_rec, n_smp = int(rng.integers(1, 60)), int(rng.integers(1, 30))
+        pos = np.sort(rng.integers(0, 380, size=n_rec))
+        refs, alts = [], []
+        for p in pos:
+            kind = int(rng.integers(0, 4))
+            r = seq[p : p + (1 if kind < 2 else int(rng.integers(2, 8)))]
+            if kind == 0:
+                a = "ACGT"[("ACGT".index(r) + 1) % 4]
+            elif kind == 1:
+                a = r + "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
+            elif kind == 2:
+                a = r[0]
+            else:
+                a = "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 6))))
+            refs.append(r)
+            alts.append(a)
+        gt = (rng.random((n_rec, n_smp, 2)) < rng.uniform(0.1, 0.9)).astype(np.int16)
+        block = VariantBlock(
+            chrom="chr1",
+            pos=pos.astype(np.int64),
+            ref=refs,
+            alts=[(a,) for a in alts],
+            ids=[str(i) for i in range(n_rec)],
+            samples=[f"S{i}" for i in range(n_smp)],
+            genotypes=gt,
+            phased=np.ones((n_rec, n_smp), dtype=bool),
+        )
+        end = int(rng.integers(200, 401))
+        index, apos, aref, aalt, _ = allele_table(block)
+        table = AlleleTable.build(apos, aref, aalt)
+        applied = select_alleles(block, index, table, end)
+        for s in range(n_smp):
+            for h in range(2):
+                expected = _rules_oracle(pos.tolist(), refs, alts, gt[:, s, h].tolist(), end)
+                assert np.flatnonzero(applied[2 * s + h]).tolist() == expected, (case, s, h)
+
+
+def test_errors_come_in_file_order(tmp_path: Path) -> None:
+    """Whichever problem comes first in the file is reported, as when reading record by record."""
+    bad_gt = "chr1 2 . C G . . . GT 0|1|1 1|1"  # triploid: htslib path, malformed-VCF error
+    bad_ref = "chr1 5 . C T . . . GT 0|1 1|1"  # FASTA has T at 5
+    fasta, vcf = _case(tmp_path / "a", [bad_gt, bad_ref])
+    with pytest.raises(InputError, match="malformed VCF"):
+        read_variants(vcf, "chr1", 0, 52, reference=Reference(fasta))
+    fasta, vcf = _case(
+        tmp_path / "b", [bad_ref, bad_gt.replace(" 2 ", " 9 ").replace(" C ", " A ")]
+    )
+    with pytest.raises(VariantError, match="chr1:5"):
+        read_variants(vcf, "chr1", 0, 52, reference=Reference(fasta))
+
+
+def test_builder_batch_plans_equal_per_haplotype_layouts(tmp_path: Path) -> None:
+    """AnchoredBuilder's vectorised plans for a gene's unique haplotypes == `_Layout` one by one
+    (itself checked against bcftools), on random overlapping indels, MNPs and SNVs, many
+    samples, a soft-masked FASTA, windows at contig ends and builder window extensions."""
+    from pexbench.haplotypes import AnchoredBuilder, haplotypes_for_gene
+
+    rng = np.random.default_rng(5)
+    planned = 0
+    for case in range(25):
+        size = int(rng.integers(60, 160))
+        seq = "".join(rng.choice(list("ACGT"), size=size))
+        lower = rng.random(size) < 0.5
+        cased = "".join(c.lower() if m else c for c, m in zip(seq, lower, strict=True))
+        n_smp = int(rng.integers(1, 10))
+        records: list[tuple[int, str, str]] = []
+        lines = []
+        for pos in np.sort(rng.choice(np.arange(1, size - 8), size=int(rng.integers(1, 20)))):
+            kind = int(rng.integers(0, 5))
+            ref = seq[pos - 1 : pos - 1 + (1 if kind < 2 else int(rng.integers(2, 6)))]
+            if kind == 0:
+                alt = "ACGT"[("ACGT".index(ref) + 1) % 4]
+            elif kind == 1:
+                alt = ref + "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
+            elif kind == 2:
+                alt = ref[0]
+            else:
+                alt = "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 7))))
+            if alt == ref:
+                continue
+            records.append((int(pos), ref, alt))
+            if rng.random() < 0.4:  # an insertion anchored on its last base (bcftools' exception)
+                last = int(pos) + len(ref) - 1
+                base = seq[last - 1]
+                extra = "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
+                records.append((last, base, base + extra))
+        for pos, ref, alt in sorted(records, key=lambda r: r[0]):
+            gts = ["|".join(rng.choice(["0", "1", "1", "."], size=2)) for _ in range(n_smp)]
+            lines.append(f"chr1 {pos} . {ref} {alt} . . . GT " + " ".join(gts))
+        d = tmp_path / str(case)
+        d.mkdir()
+        fasta = d / "r.fa"
+        fasta.write_text(">chr1\n" + cased + "\n")
+        pysam.faidx(str(fasta))
+        head = [
+            "##fileformat=VCFv4.2",
+            f"##contig=<ID=chr1,length={size}>",
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+            + "\t".join(f"S{i}" for i in range(n_smp)),
+        ]
+        (d / "v.vcf").write_text("\n".join(head + [x.replace(" ", "\t") for x in lines]) + "\n")
+        pysam.tabix_compress(str(d / "v.vcf"), str(d / "v.vcf.gz"))
+        pysam.tabix_index(str(d / "v.vcf.gz"), preset="vcf")
+        reference = Reference(fasta)
+        for _ in range(3):
+            tss, length = int(rng.integers(0, size)), int(rng.integers(4, 2 * size))
+            gene = {"gene_id": "g", "chrom": "chr1", "tss": tss, "strand": "+"}
+            gh = haplotypes_for_gene(
+                d / "v.vcf.gz", reference, gene, length, None, "as_phased", margin=3
+            )
+            batch = AnchoredBuilder(reference, gh, length)
+            single = AnchoredBuilder(reference, gh, length)
+            single._keys = {}  # no plans: every haplotype through _Layout
+            for hap in gh.unique:
+                np.testing.assert_array_equal(batch.build(hap), single.build(hap))
+            planned += len(batch._plans or {})
+    assert planned > 100  # the vectorised path is really exercised

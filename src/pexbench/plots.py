@@ -22,6 +22,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from pexbench.errors import InputError
 
@@ -174,6 +175,7 @@ def correlation_distribution(
             label += f"\nmedian = {med:+.3f}"
         ax.text(0.01, 0.95, label, transform=ax.transAxes, va="top", ha="left", fontsize=8)
         ax.set_ylabel("genes")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlim(-1.0, 1.0)
     axes[-1].set_xlabel(f"{value} across individuals (per gene)")
     fig.suptitle("Per-gene correlation of predicted with measured expression")
@@ -325,14 +327,19 @@ def concordance_by_state(
     df[model_col] = df[model_col].astype(str)
     df[state_col] = df[state_col].fillna("none").astype(str)
     conc = df[concordant_col]
-    if conc.dtype == object:
-        conc = conc.map(
-            lambda v: (
-                np.nan
-                if v is None or (isinstance(v, float) and math.isnan(v))
-                else str(v).strip().lower() in ("true", "1", "yes")
-            )
-        )
+    if not (pd.api.types.is_bool_dtype(conc) or pd.api.types.is_numeric_dtype(conc)):
+        # text or mixed (True/False/NaN read from a TSV): true/1/yes, false/0/no, else missing
+        def _flag(v: object) -> float:
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return np.nan
+            text = str(v).strip().lower()
+            if text in ("true", "1", "1.0", "yes"):
+                return 1.0
+            if text in ("false", "0", "0.0", "no"):
+                return 0.0
+            return np.nan
+
+        conc = conc.map(_flag)
     df["_c"] = pd.to_numeric(conc.astype("float64"), errors="coerce")
     seen = list(dict.fromkeys(df[state_col]))
     states = ["all"] + [s for s in (state_order or []) if s in seen]
@@ -414,8 +421,9 @@ def dedup_statistics(
     ax2.hist(frac, bins=np.linspace(0, 1, 21), color=PALETTE[1])
     ax2.set_xlabel("unique / total")
     ax2.set_ylabel("genes")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_title(
-        f"model inputs: {int(uniq.sum())} of {int(tot.sum())} "
+        f"unique haplotypes: {int(uniq.sum())} of {int(tot.sum())} "
         f"({100.0 * uniq.sum() / tot.sum():.1f}%)"
     )
     skipped = int((~ok).sum())

@@ -33,6 +33,7 @@ __all__ = [
     "file_digest",
     "hardware_info",
     "model_weight_warning",
+    "path_digest",
     "reference_warning",
     "render_html",
     "render_table_html",
@@ -189,6 +190,24 @@ def file_digest(path: str | Path, limit: int = DIGEST_LIMIT) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return f"sha256:{h.hexdigest()}"
+
+
+def path_digest(path: str | Path, limit: int = DIGEST_LIMIT) -> str:
+    """`file_digest` for a file; for a directory (e.g. Hugging Face weights) the SHA-256 over the
+    sorted list of its files' relative paths and SHA-256s; a note when it is neither."""
+    p = Path(path)
+    if p.is_file():
+        return file_digest(p, limit)
+    if not p.is_dir():
+        return "not a local file"
+    files = sorted(q for q in p.rglob("*") if q.is_file())
+    h = hashlib.sha256()
+    for q in files:
+        digest = file_digest(q, limit)
+        if not digest.startswith("sha256:"):
+            return f"directory of {len(files)} files, not hashed ({q.name}: {digest})"
+        h.update(f"{q.relative_to(p).as_posix()}\t{digest}\n".encode())
+    return f"directory of {len(files)} files, sha256-of-listing:{h.hexdigest()}"
 
 
 def _human_size(n: int) -> str:
@@ -400,16 +419,25 @@ def describe_run(
                 if k not in ("name", "type", "weights") and not isinstance(v, Mapping | list)
             }
             trained = "NO: " + NOT_A_RESULT if model_weight_warning(m) else "yes"
+            weights = m.get("weights")
+            checksum = (
+                path_digest(_resolve(weights, root_p), digest_limit)
+                if isinstance(weights, str) and weights and not model_weight_warning(m)
+                else ""
+            )
             mrows.append(
                 (
                     m.get("name", "?"),
                     m.get("type", "?"),
-                    m.get("weights", "(none)"),
+                    weights if weights is not None else "(none)",
                     trained,
+                    checksum,
                     ", ".join(f"{k}={v}" for k, v in extra.items()),
                 )
             )
-        parts.append(_table(["name", "type", "weights", "trained", "settings"], mrows))
+        parts.append(
+            _table(["name", "type", "weights", "trained", "weights checksum", "settings"], mrows)
+        )
     else:
         parts.append("No models configured.\n")
 
@@ -464,8 +492,11 @@ def _indent(text: str, pad: str) -> str:
 
 def render_html(rst: str, *, source: str = "<run description>") -> str:
     """Standalone HTML (embedded stylesheet, no external links) from the RST text."""
+    import io
+
     from docutils.core import publish_string
 
+    messages = io.StringIO()
     try:
         html = publish_string(
             rst,
@@ -478,15 +509,18 @@ def render_html(rst: str, *, source: str = "<run description>") -> str:
                 "syntax_highlight": "none",
                 "datestamp": False,
                 "generator": False,
+                "warning_stream": messages,
             },
         )
     except Exception as exc:  # docutils raises SystemMessage subclasses
         raise InputError(
-            f"{source}: the run description is not valid reStructuredText: {exc}"
+            f"{source}: the run description is not valid reStructuredText: {exc} "
+            f"{messages.getvalue().strip()}"
         ) from exc
     text = html.decode("utf-8") if isinstance(html, bytes) else str(html)
     style = (
-        "<style>.danger{border:3px solid #c00;background:#fee;padding:0.4em 1em;}"
+        "<style>body{max-width:none;}td{overflow-wrap:anywhere;}"
+        ".danger{border:3px solid #c00;background:#fee;padding:0.4em 1em;}"
         ".danger .admonition-title{color:#c00;font-weight:bold;}</style>"
     )
     return text.replace("</head>", style + "</head>", 1)

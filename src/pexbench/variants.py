@@ -324,8 +324,10 @@ def _read_text(
     """Fast path: raw tab-delimited lines from the tabix index, genotypes parsed with numpy.
 
     Accepts only windows where every record is plainly well formed (column count of the header,
-    FORMAT starting with GT, GT syntax of `_GT_TEXT`); anything else raises _Fallback and the
-    window is read through pysam by `_read_pysam`, which reports the exact error.
+    numeric POS, FORMAT starting with GT, GT syntax of `_GT_TEXT`); anything else raises
+    _Fallback and the window is read through pysam by `_read_pysam`, which reports the exact
+    error. Fields the engine does not use (QUAL, FILTER, INFO, other FORMAT keys) are not
+    validated here, whereas htslib would reject some malformed ones.
     """
     if not (
         handle.format == "VCF"
@@ -374,7 +376,6 @@ def _read_text(
             continue
         if any(a == "" for a in alts) or not ref:
             raise _Fallback("empty allele")
-        check(p0, ref, p0 + 1)
         if cols[8].split(":", 1)[0] != "GT":
             raise _Fallback("FORMAT")
         pos_l.append(p0)
@@ -382,12 +383,25 @@ def _read_text(
         alt_l.append(alts)
         id_l.append(_record_id(cols[2], vchrom, p0 + 1, ref, alts))
         rests.append(cols[9])
-    n_var = len(pos_l)
+    gt, phased, haploid = _parse_text_genotypes(rests, n_head, header_samples, wanted)
+    # REF checks last: any record that needs the htslib path must be found first, so that
+    # errors come in file order exactly as there
+    for p0, ref in zip(pos_l, ref_l, strict=True):
+        try:
+            check(p0, ref, p0 + 1)
+        except ValueError as exc:  # e.g. POS 0: htslib's path reports it with the line
+            raise _Fallback(str(exc)) from exc
+    return _Raw(pos_l, ref_l, alt_l, id_l, gt, phased, haploid)
+
+
+def _parse_text_genotypes(
+    rests: list[str], n_head: int, header_samples: list[str], wanted: list[str]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Genotypes of the sample columns (joined by tabs) of each record, `wanted` order."""
+    n_var = len(rests)
     if n_var == 0:
         empty = np.zeros((0, len(wanted)), dtype=bool)
-        return _Raw(
-            pos_l, ref_l, alt_l, id_l, np.zeros((0, len(wanted), 2), np.int64), empty, empty
-        )
+        return np.zeros((0, len(wanted), 2), np.int64), empty, empty
     text = "\t".join(rests).encode("ascii")
     buf = np.frombuffer(text + b"\0\0\0\0", dtype=np.uint8)
     tabs = np.flatnonzero(buf[: len(text)] == ord("\t"))
@@ -403,8 +417,7 @@ def _read_text(
     cols_idx = np.array([column[s] for s in wanted], dtype=np.int64)
     starts = starts.reshape(n_var, n_head)[:, cols_idx]
     ends = ends.reshape(n_var, n_head)[:, cols_idx]
-    gt, phased, haploid = _parse_cells(buf, starts, ends)
-    return _Raw(pos_l, ref_l, alt_l, id_l, gt, phased, haploid)
+    return _parse_cells(buf, starts, ends)
 
 
 def _read_pysam(

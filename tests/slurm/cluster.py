@@ -61,11 +61,18 @@ class SlurmStartError(RuntimeError):
 class SingleNodeSlurm:
     """Start munged, slurmctld and slurmd under a fresh directory; stop them by PID."""
 
-    def __init__(self, base: str | os.PathLike[str] | None = None, *, memory_mb: int | None = None):
+    def __init__(
+        self,
+        base: str | os.PathLike[str] | None = None,
+        *,
+        memory_mb: int | None = None,
+        cpus: int | None = None,
+    ):
         self._own_base = base is None
         self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="pexbench-slurm-"))
         os.chmod(self.base, 0o755)  # munged (user munge) must reach its directory
         self.memory_mb = memory_mb
+        self.cpus = cpus  # declare more CPUs than the machine has (slurmd config_overrides)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.host = socket.gethostname().split(".")[0]
         self.conf = self.base / "slurm.conf"
@@ -154,6 +161,14 @@ class SingleNodeSlurm:
         fields["NodeName"] = self.host
         if self.memory_mb is not None:
             fields["RealMemory"] = str(self.memory_mb)
+        if self.cpus is not None:
+            fields.update(
+                CPUs=str(self.cpus),
+                Boards="1",
+                SocketsPerBoard="1",
+                CoresPerSocket=str(self.cpus),
+                ThreadsPerCore="1",
+            )
         fields["NodeAddr"] = "127.0.0.1"
         fields["State"] = "UNKNOWN"
         return " ".join(f"{k}={v}" for k, v in fields.items())
@@ -186,6 +201,7 @@ class SingleNodeSlurm:
                     "SwitchType=switch/none",
                     "MinJobAge=600",
                     "ReturnToService=2",
+                    "SlurmdParameters=config_overrides",
                     "SchedulerType=sched/backfill",
                     "SlurmctldTimeout=30",
                     "SlurmdTimeout=30",

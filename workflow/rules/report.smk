@@ -2,8 +2,21 @@
 # (`snakemake --report report.html` after a run). Captions live in workflow/report/*.rst; their
 # paths are relative to this file. REPORT_TARGETS is what `rule all` asks for.
 
+import os
+
 
 report: "../report/workflow.rst"
+
+
+# Light jobs (plots, small tables): on a cluster they run on the submitting host, not as jobs.
+localrules:
+    report_correlation_figures,
+    report_extreme_genes,
+    report_concordance,
+    report_dedup,
+    report_runtimes,
+    report_description,
+    report_tables,
 
 
 REPORT_DIR = "results/report"
@@ -17,14 +30,13 @@ REPORT_CATEGORIES = {
 }
 
 
-def report_benchmark_files(wildcards):
-    """Benchmark TSVs of the heavy rules that this configuration runs."""
-    files = shard_files(rules.haplotypes.benchmark)
-    for rule_proxy in (rules.predict, rules.predict_variants):
-        files += expand(rule_proxy.benchmark, model=MODELS, shard=SHARDS)
-    if config["baseline"]["enabled"]:
-        files += shard_files(rules.baseline.benchmark)
-    return files
+# Benchmark TSVs of the heavy rules that this configuration runs.
+REPORT_BENCHMARKS = [
+    *shard_files(rules.haplotypes.benchmark),
+    *expand(rules.predict.benchmark, model=MODELS, shard=SHARDS),
+    *expand(rules.predict_variants.benchmark, model=MODELS, shard=SHARDS),
+    *(shard_files(rules.baseline.benchmark) if config["baseline"]["enabled"] else []),
+]
 
 
 rule report_correlation_figures:
@@ -43,12 +55,12 @@ rule report_correlation_figures:
             category=REPORT_CATEGORIES["genes"],
             labels={"figure": "sign classes per model"},
         ),
-    params:
-        correlation=config["evaluation"]["correlation"],
     log:
         "logs/report/correlation_figures.log",
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        correlation=config["evaluation"]["correlation"],
     script:
         "../scripts/plot_correlations.py"
 
@@ -64,14 +76,16 @@ rule report_extreme_genes:
             f"{REPORT_DIR}/extreme_genes.{REPORT_FORMAT}",
             caption="../report/extreme_genes.rst",
             category=REPORT_CATEGORIES["genes"],
-            labels={"figure": "predicted vs measured, most positive and most negative gene"},
+            labels={
+                "figure": "predicted vs measured, most positive and most negative gene"
+            },
         ),
-    params:
-        correlation=config["evaluation"]["correlation"],
     log:
         "logs/report/extreme_genes.log",
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        correlation=config["evaluation"]["correlation"],
     script:
         "../scripts/plot_extremes.py"
 
@@ -114,7 +128,7 @@ rule report_dedup:
 
 rule report_runtimes:
     input:
-        report_benchmark_files,
+        REPORT_BENCHMARKS,
     output:
         figure=report(
             f"{REPORT_DIR}/rule_runtimes.{REPORT_FORMAT}",
@@ -138,23 +152,32 @@ rule report_runtimes:
 
 rule report_description:
     input:
-        # the inputs are hashed into the description
+        # inputs and local model weights are hashed into the description
         unpack(lambda wildcards: {k: v for k, v in config["inputs"].items() if v}),
+        unpack(
+            lambda wildcards: {
+                f"weights_{name}": spec["weights"]
+                for name, spec in MODELS.items()
+                if isinstance(spec["weights"], str) and os.path.exists(spec["weights"])
+            }
+        ),
     output:
         rst=f"{REPORT_DIR}/run_description.rst",
         html=report(
             f"{REPORT_DIR}/run_description.html",
             caption="../report/run_description.rst",
             category=REPORT_CATEGORIES["run"],
-            labels={"item": "run description: inputs, models, settings, software, hardware"},
+            labels={
+                "item": "run description: inputs, models, settings, software, hardware"
+            },
         ),
-    params:
-        config=config,
-        workflow_dir=workflow.basedir,
     log:
         "logs/report/description.log",
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        config=config,
+        workflow_dir=workflow.basedir,
     script:
         "../scripts/report_description.py"
 
@@ -201,12 +224,12 @@ rule report_tables:
             category=REPORT_CATEGORIES["tables"],
             labels={"table": "summary.json", "format": "HTML view"},
         ),
-    params:
-        max_rows=config.get("report", {}).get("max_table_rows", 5000),
     log:
         "logs/report/tables.log",
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        max_rows=config.get("report", {}).get("max_table_rows", 5000),
     script:
         "../scripts/report_tables.py"
 

@@ -6,10 +6,10 @@ out-of-fold predictions are appended as one more model.
 """
 
 import pandas as pd
-from pexbench.haplotypes import load_shard
 from wfutil import read_table, start_logging, write_table
 
 from pexbench.evaluate import aggregate, assignment_frame
+from pexbench.haplotypes import load_shard
 
 log = start_logging(snakemake.log[0])
 params = snakemake.params

@@ -1,11 +1,11 @@
 """Rule predict: one model's predictions for every unique haplotype (and the reference)."""
 
 import torch
-from pexbench.haplotypes import load_shard
 from wfmodels import model_for_job
 from wfutil import start_logging, write_table
 
 from pexbench.genome import Reference
+from pexbench.haplotypes import load_shard
 from pexbench.predict import predict_haplotypes
 
 log = start_logging(snakemake.log[0])

@@ -1,11 +1,11 @@
 """Rule predict_variants: one model's reference and single-variant (alt-in-reference) values."""
 
 import torch
-from pexbench.haplotypes import load_shard
 from wfmodels import model_for_job
 from wfutil import read_table, start_logging, write_table
 
 from pexbench.genome import Reference
+from pexbench.haplotypes import load_shard
 from pexbench.predict import predict_variants
 
 log = start_logging(snakemake.log[0])

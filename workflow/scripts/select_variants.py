@@ -7,10 +7,10 @@ around the TSS) to be scored by the models: the others are counted and logged.
 """
 
 import pandas as pd
-from pexbench.haplotypes import load_shard
 from wfutil import read_table, start_logging, write_table
 
 from pexbench.eqtl import select_variants
+from pexbench.haplotypes import load_shard
 
 log = start_logging(snakemake.log[0])
 params = snakemake.params

@@ -30,7 +30,8 @@ hap_counts = haplotypes.drop(columns=["gene_id", "window_start", "window_end"], 
 run = {
     "genes": {
         "kept": len(genes),
-        "shards": int(genes["shard"].nunique()),
+        "shards": len(inp.haplotype_stats),
+        "shards_with_genes": int(genes["shard"].nunique()),
         "dropped": counts(dropped["reason"]),
     },
     "individuals": {
