@@ -185,7 +185,8 @@ def test_demo_on_real_slurm(
     assert len(logs) == len(job_ids)
     # slurmctld allocated them on the test node
     ctld = (slurm_cluster.base / "log" / "slurmctld.log").read_text()
-    allocated = set(re.findall(r"Allocate JobId=(\d+)", ctld))
+    # the main scheduler logs "Allocate JobId=N", the backfill scheduler "Started JobId=N"
+    allocated = set(re.findall(r"(?:Allocate|Started) JobId=(\d+)", ctld))
     assert job_ids <= allocated
 
     corr = pd.read_csv(run / "results" / "evaluation" / "gene_correlations.tsv", sep="\t")

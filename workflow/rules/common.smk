@@ -102,6 +102,12 @@ def model_gpus(wildcards):
     return int(MODELS[wildcards.model]["device"].startswith("cuda"))
 
 
+def model_gpu_model(wildcards):
+    """SLURM GPU type of a CUDA model; None leaves the resource unset (CPU models, any GPU)."""
+    spec = MODELS[wildcards.model]
+    return spec["gpu_model"] if spec["device"].startswith("cuda") else None
+
+
 def model_inputs(wildcards):
     """Files a model needs besides the sequences (track table, local weights)."""
     spec = MODELS[wildcards.model]

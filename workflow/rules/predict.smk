@@ -18,6 +18,7 @@ rule predict:
     threads: 2
     resources:
         gpu=model_gpus,
+        gpu_model=model_gpu_model,
     params:
         spec=model_spec,
         index=model_index,
@@ -44,6 +45,7 @@ rule predict_variants:
     threads: 2
     resources:
         gpu=model_gpus,
+        gpu_model=model_gpu_model,
     params:
         spec=model_spec,
         index=model_index,
