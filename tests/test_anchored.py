@@ -15,45 +15,12 @@ import numpy as np
 import pysam
 import pysam.bcftools
 import pytest
+from realdata import FASTA
 
 from pexbench.encoding import decode, encode
 from pexbench.genome import Reference
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes, haplotypes_for_gene
 from pexbench.variants import read_variants
-
-PHASED = "genotypes/1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz"
-FASTA = "reference/chr22.synthetic_background.fa.gz"
-
-
-@pytest.fixture(scope="module")
-def normalised(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("anchored")
-    names = tmp / "chroms.txt"
-    names.write_text("22\tchr22\n")
-    renamed = tmp / "renamed.vcf.gz"
-    pysam.bcftools.annotate(
-        "--rename-chrs",
-        str(names),
-        "-Oz",
-        "-o",
-        str(renamed),
-        str(shared_data / PHASED),
-        catch_stdout=False,
-    )
-    out = tmp / "norm.vcf.gz"
-    pysam.bcftools.norm(
-        "-f",
-        str(shared_data / FASTA),
-        "-m",
-        "-any",
-        "-Oz",
-        "-o",
-        str(out),
-        str(renamed),
-        catch_stdout=False,
-    )
-    pysam.bcftools.index("-t", str(out), catch_stdout=False)
-    return out
 
 
 def _consensus(
@@ -68,11 +35,11 @@ def _consensus(
 
 @pytest.mark.parametrize("length", [20_000, 196_608])
 def test_anchored_real_haplotypes_match_split_bcftools(
-    shared_data: Path, normalised: Path, tmp_path: Path, length: int
+    shared_data: Path, phased_normalised: Path, tmp_path: Path, length: int
 ) -> None:
     fasta = shared_data / FASTA
     reference = Reference(fasta)
-    block = read_variants(normalised, "chr22", 50_400_000, 50_900_000, reference=reference)
+    block = read_variants(phased_normalised, "chr22", 50_400_000, 50_900_000, reference=reference)
     ref_len = np.array([len(r) for r in block.ref])
     alt_len = np.array([len(a[0]) for a in block.alts])
     carried = (block.genotypes > 0).any(axis=(1, 2))
@@ -86,7 +53,7 @@ def test_anchored_real_haplotypes_match_split_bcftools(
     anchor = length // 2
     for n, tss in enumerate(tss_list):
         row = {"gene_id": f"G{n}", "chrom": "chr22", "tss": tss, "strand": "+"}
-        gh = haplotypes_for_gene(normalised, reference, row, length, None, margin=2_000)
+        gh = haplotypes_for_gene(phased_normalised, reference, row, length, None, margin=2_000)
         builder = AnchoredBuilder(reference, gh, length)
         ref_seq = builder.reference()
         assert (
@@ -101,8 +68,12 @@ def test_anchored_real_haplotypes_match_split_bcftools(
                 spans_tss = (gh.allele_pos[applied] < tss) & (ends[applied] > tss)
                 if spans_tss.any():
                     continue
-                up = _consensus(fasta, normalised, gh.window_start, tss, sample, hap, tmp_path)
-                down = _consensus(fasta, normalised, tss, gh.window_end, sample, hap, tmp_path)
+                up = _consensus(
+                    fasta, phased_normalised, gh.window_start, tss, sample, hap, tmp_path
+                )
+                down = _consensus(
+                    fasta, phased_normalised, tss, gh.window_end, sample, hap, tmp_path
+                )
                 assert len(up) >= anchor and len(down) >= length - anchor
                 expected = up[len(up) - anchor :] + down[: length - anchor]
                 assert decode(seq) == expected, (tss, sample, hap)

@@ -10,13 +10,12 @@ from pathlib import Path
 import pysam
 import pysam.bcftools
 import pytest
+from realdata import FASTA, PHASED
 
 from pexbench.cli import main, parse_region
 from pexbench.errors import InputError
 from pexbench.genome import Reference
 
-PHASED = "genotypes/1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz"
-FASTA = "reference/chr22.synthetic_background.fa.gz"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -26,22 +25,13 @@ def _fasta_seq(text: str) -> tuple[str, str]:
 
 
 def test_region_mode_matches_bcftools(
-    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_data: Path,
+    phased_renamed: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The VCF says `22`, the FASTA `chr22`: the CLI harmonises; bcftools gets a renamed copy."""
-    names = tmp_path / "chroms.txt"
-    names.write_text("22\tchr22\n")
-    renamed = tmp_path / "renamed.vcf.gz"
-    pysam.bcftools.annotate(
-        "--rename-chrs",
-        str(names),
-        "-Oz",
-        "-o",
-        str(renamed),
-        str(shared_data / PHASED),
-        catch_stdout=False,
-    )
-    pysam.bcftools.index("-t", str(renamed), catch_stdout=False)
+    renamed = phased_renamed
     region_fa = tmp_path / "region.fa"
     for sample, hap, region in [
         ("HG00097", 2, "50500001-50530000"),

@@ -15,6 +15,7 @@ import pytest
 
 from pexbench import genes, inputs
 from pexbench.errors import InputError
+from pexbench.tables import write_table
 
 GTF_ROWS = [
     # chrom, feature, start, end, strand, gene_id, name, type
@@ -59,7 +60,7 @@ def test_read_genes_gtf(tmp_path: Path) -> None:
 
 
 def test_read_genes_tsv_matches_gtf(tmp_path: Path) -> None:
-    tsv = inputs.write_table(EXPECTED.assign(chrom=["22", "22", "X"]), tmp_path / "genes.tsv")
+    tsv = write_table(EXPECTED.assign(chrom=["22", "22", "X"]), tmp_path / "genes.tsv")
     got = genes.read_genes(tsv, reference_contigs=list(FASTA))
     pd.testing.assert_frame_equal(got, EXPECTED)
     assert genes.sniff_gene_format(tsv) == "tsv"
@@ -113,7 +114,7 @@ def test_gene_types(tmp_path: Path) -> None:
     gtf = write_gtf(tmp_path / "a.gtf.gz")
     got = genes.read_genes(gtf, gene_types=["lincRNA"])
     assert got["gene_id"].tolist() == ["ENSG02.1"]
-    tsv = inputs.write_table(EXPECTED, tmp_path / "g.tsv")
+    tsv = write_table(EXPECTED, tmp_path / "g.tsv")
     with pytest.raises(InputError, match="gives no gene types"):
         genes.read_genes(tsv, gene_types=["lincRNA"])
 

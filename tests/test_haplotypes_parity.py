@@ -21,47 +21,15 @@ import numpy as np
 import pysam
 import pysam.bcftools
 import pytest
+from realdata import FASTA, PHASED, rename_chr22
+from realdata import normalise as normalise_vcf
 
 from pexbench.encoding import decode
 from pexbench.genome import Reference
 from pexbench.haplotypes import build_region, haplotypes_for_region
 from pexbench.variants import read_variants
 
-PHASED = "genotypes/1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz"
-FASTA = "reference/chr22.synthetic_background.fa.gz"
 SPAN = (50_300_078, 50_999_964)  # 1-based inclusive, the VCF's extent
-
-
-@pytest.fixture(scope="module")
-def normalised(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The phased VCF with contigs renamed to the FASTA's and normalised against it."""
-    tmp = tmp_path_factory.mktemp("parity")
-    names = tmp / "chroms.txt"
-    names.write_text("22\tchr22\n")
-    renamed = tmp / "renamed.vcf.gz"
-    pysam.bcftools.annotate(
-        "--rename-chrs",
-        str(names),
-        "-Oz",
-        "-o",
-        str(renamed),
-        str(shared_data / PHASED),
-        catch_stdout=False,
-    )
-    out = tmp / "norm.vcf.gz"
-    pysam.bcftools.norm(
-        "-f",
-        str(shared_data / FASTA),
-        "-m",
-        "-any",
-        "-Oz",
-        "-o",
-        str(out),
-        str(renamed),
-        catch_stdout=False,
-    )
-    pysam.bcftools.index("-t", str(out), catch_stdout=False)
-    return out
 
 
 def _regions(vcf: Path, reference: Reference) -> list[tuple[int, int]]:
@@ -99,16 +67,16 @@ def _bcftools(fasta: Path, vcf: Path, region: str, sample: str, hap: int, tmp: P
 
 
 def test_parity_with_bcftools_consensus(
-    shared_data: Path, normalised: Path, tmp_path: Path
+    shared_data: Path, phased_normalised: Path, tmp_path: Path
 ) -> None:
     fasta = shared_data / FASTA
     reference = Reference(fasta)
-    regions = _regions(normalised, reference)
+    regions = _regions(phased_normalised, reference)
     assert len(regions) >= 50
     compared = differing = 0
     n_indel_applied = 0
     for start, end in regions:
-        gh = haplotypes_for_region(normalised, reference, "chr22", start, end)
+        gh = haplotypes_for_region(phased_normalised, reference, "chr22", start, end)
         assert len(gh.individuals) == 5
         region = f"chr22:{start + 1}-{end}"
         for sample in gh.individuals:
@@ -118,7 +86,7 @@ def test_parity_with_bcftools_consensus(
                     len(gh.allele_ref[a]) != len(gh.allele_alt[a]) for a in applied
                 )
                 mine = decode(build_region(reference, gh, applied))
-                theirs = _bcftools(fasta, normalised, region, sample, hap, tmp_path)
+                theirs = _bcftools(fasta, phased_normalised, region, sample, hap, tmp_path)
                 compared += 1
                 if mine != theirs:
                     differing += 1
@@ -135,7 +103,7 @@ def test_parity_with_bcftools_consensus(
     assert n_indel_applied > 100  # the comparison really exercised indels
 
 
-def test_contig_names_are_harmonised(shared_data: Path, normalised: Path) -> None:
+def test_contig_names_are_harmonised(shared_data: Path, phased_normalised: Path) -> None:
     """The raw VCF says `22`, the FASTA `chr22`: reading either name gives the same records."""
     reference = Reference(shared_data / FASTA)
     a = read_variants(shared_data / PHASED, "chr22", 50_500_000, 50_520_000, reference=reference)
@@ -154,35 +122,10 @@ def test_parity_on_edge_case_exome_vcf(shared_data: Path, tmp_path: Path, normal
     unphased calls (policy `as_phased` = bcftools' `-H` "regardless of phasing"), sample names
     with an `@` suffix, non-PASS filters. All 22 individuals x 2 haplotypes x 2 regions."""
     fasta = shared_data / FASTA
-    names = tmp_path / "chroms.txt"
-    names.write_text("22\tchr22\n")
-    vcf = tmp_path / "renamed.vcf.gz"
-    pysam.bcftools.annotate(
-        "--rename-chrs",
-        str(names),
-        "-Oz",
-        "-o",
-        str(vcf),
-        str(shared_data / EXOME),
-        catch_stdout=False,
-    )
-    pysam.bcftools.index("-t", str(vcf), catch_stdout=False)
+    vcf = rename_chr22(shared_data / EXOME, tmp_path / "renamed.vcf.gz")
     if normalise:  # only the part after 49 Mb: the synthetic reference is N before it
-        raw, vcf = vcf, tmp_path / "norm.vcf.gz"
-        pysam.bcftools.norm(
-            "-f",
-            str(fasta),
-            "-m",
-            "-any",
-            "-r",
-            "chr22:49000001-51304566",
-            "-Oz",
-            "-o",
-            str(vcf),
-            str(raw),
-            catch_stdout=False,
-        )
-        pysam.bcftools.index("-t", str(vcf), catch_stdout=False)
+        region = "chr22:49000001-51304566"
+        vcf = normalise_vcf(vcf, fasta, tmp_path / "norm.vcf.gz", region=region)
     reference = Reference(fasta)
     multi = 0
     for start, end in [(49_500_000, 50_500_000), (50_454_940, 51_200_000)]:

@@ -14,6 +14,7 @@ import numpy as np
 import pysam
 import pysam.bcftools
 import pytest
+from vcfcase import GT_HEADER, write_fasta_vcf
 
 from pexbench.encoding import decode
 from pexbench.errors import VariantError
@@ -43,34 +44,22 @@ def write_case(
     name: str = "case",
 ) -> tuple[Path, Path]:
     """FASTA (contig chr1, faidx-indexed) and bgzipped, tabix-indexed VCF."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    fasta = tmp / f"{name}.fa"
-    fasta.write_text(">chr1\n" + ref_seq + "\n")
-    pysam.faidx(str(fasta))
-    head = [
-        "##fileformat=VCFv4.2",
-        f"##contig=<ID=chr1,length={len(ref_seq)}>",
-        '##ALT=<ID=DEL,Description="Deletion">',
-        '##ALT=<ID=CN0,Description="Copy number 0">',
-        '##INFO=<ID=END,Number=1,Type=Integer,Description="End">',
-        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">',
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"])
-        + "\t"
-        + "\t".join(samples),
-    ]
     body = []
     for pos, ref, alt, gts in records:
         info = "."
         if alt.startswith("<"):
             info = f"SVTYPE={alt[1:-1]};END={pos + len(ref) + 3}"
         body.append("\t".join(["chr1", str(pos), ".", ref, alt, ".", ".", info, "GT", *gts]))
-    plain = tmp / f"{name}.vcf"
-    plain.write_text("\n".join(head + body) + "\n")
-    vcf = tmp / f"{name}.vcf.gz"
-    pysam.tabix_compress(str(plain), str(vcf), force=True)
-    pysam.tabix_index(str(vcf), preset="vcf", force=True)
-    return fasta, vcf
+    meta = [
+        '##ALT=<ID=DEL,Description="Deletion">',
+        '##ALT=<ID=CN0,Description="Copy number 0">',
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End">',
+        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">',
+        GT_HEADER,
+    ]
+    return write_fasta_vcf(
+        tmp, ref_seq, body, samples, meta=meta, fasta_name=f"{name}.fa", vcf_name=f"{name}.vcf"
+    )
 
 
 def bcftools(fasta: Path, vcf: Path, start1: int, end1: int, sample: str, hap: int) -> str:

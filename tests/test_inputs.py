@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pysam
 import pysam.bcftools
 import pytest
@@ -425,39 +424,6 @@ def test_select_individuals_real_hapmap_suffix(shared_data: Path) -> None:
     with pytest.raises(InputError, match="no individual is in both") as err:
         inputs.select_individuals(vcf, bed)
     assert "NA07034@1099927558" in str(err.value) and "HG00096" in str(err.value)
-
-
-# ---------------------------------------------------------------------------- tables
-
-
-def test_write_table_roundtrip_and_deterministic(tmp_path: Path) -> None:
-    df = pd.DataFrame({"a": [1, 2], "b": [0.1, np.nan], "c": ["x", "y"]})
-    path = inputs.write_table(df, tmp_path / "sub" / "t.tsv.gz")
-    first = path.read_bytes()
-    back = pd.read_csv(path, sep="\t")
-    pd.testing.assert_frame_equal(back, df)
-    inputs.write_table(df, path)
-    assert path.read_bytes() == first
-    assert sorted(p.name for p in path.parent.iterdir()) == ["t.tsv.gz"]
-    plain = inputs.write_table(df, tmp_path / "t.tsv")
-    assert plain.read_text().splitlines()[0] == "a\tb\tc"
-    assert plain.read_text().splitlines()[2] == "2\tNA\ty"
-
-
-def test_write_table_failure_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    df = pd.DataFrame({"a": [1]})
-    target = tmp_path / "t.tsv"
-
-    def boom(self: pd.DataFrame, path: Path, *args: object, **kwargs: object) -> None:
-        Path(path).write_text("a\n")  # partly written, then fails
-        raise OSError("disk full")
-
-    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError, match="disk full"):
-        inputs.write_table(df, target)
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_index_fasta(tmp_path: Path) -> None:

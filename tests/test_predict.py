@@ -21,50 +21,18 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 import pytest
+from realdata import FASTA
 
 from pexbench.errors import InputError, ModelError
 from pexbench.genome import Reference
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes, haplotypes_for_gene
 from pexbench.models import load_model
 from pexbench.models.base import ModelInfo
-from pexbench.predict import predict_haplotypes, predict_variants, reduce_bins, write_table
+from pexbench.predict import predict_haplotypes, predict_variants, reduce_bins
 from pexbench.variants import read_variants
 
-PHASED = "genotypes/1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz"
-FASTA = "reference/chr22.synthetic_background.fa.gz"
 COMP = str.maketrans("ACGTN", "TGCAN")
 FLANK = 3000  # bcftools region = TSS +- FLANK
-
-
-@pytest.fixture(scope="module")
-def normalised(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("predict")
-    names = tmp / "chroms.txt"
-    names.write_text("22\tchr22\n")
-    renamed = tmp / "renamed.vcf.gz"
-    pysam.bcftools.annotate(
-        "--rename-chrs",
-        str(names),
-        "-Oz",
-        "-o",
-        str(renamed),
-        str(shared_data / PHASED),
-        catch_stdout=False,
-    )
-    out = tmp / "norm.vcf.gz"
-    pysam.bcftools.norm(
-        "-f",
-        str(shared_data / FASTA),
-        "-m",
-        "-any",
-        "-Oz",
-        "-o",
-        str(out),
-        str(renamed),
-        catch_stdout=False,
-    )
-    pysam.bcftools.index("-t", str(out), catch_stdout=False)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +41,13 @@ def reference(shared_data: Path) -> Reference:
 
 
 @pytest.fixture(scope="module")
-def gene_rows(normalised: Path, reference: Reference) -> list[dict]:
+def gene_rows(phased_normalised: Path, reference: Reference) -> list[dict]:
     """2 GENCODE genes + 6 TSSs downstream (in gene direction) of carried indels."""
     rows = [
         {"gene_id": "ENSG00000073146.11", "chrom": "chr22", "tss": 50_528_307, "strand": "+"},
         {"gene_id": "ENSG00000100427.11", "chrom": "chr22", "tss": 50_524_330, "strand": "-"},
     ]
-    block = read_variants(normalised, "chr22", 50_400_000, 50_990_000, reference=reference)
+    block = read_variants(phased_normalised, "chr22", 50_400_000, 50_990_000, reference=reference)
     carried = (block.genotypes > 0).any(axis=(1, 2))
     ref_len = np.array([len(r) for r in block.ref])
     alt_len = np.array([len(a[0]) for a in block.alts])
@@ -99,8 +67,8 @@ def gene_rows(normalised: Path, reference: Reference) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def genes_2048(normalised, reference, gene_rows) -> list[GeneHaplotypes]:
-    return [haplotypes_for_gene(normalised, reference, r, 2048, None) for r in gene_rows]
+def genes_2048(phased_normalised, reference, gene_rows) -> list[GeneHaplotypes]:
+    return [haplotypes_for_gene(phased_normalised, reference, r, 2048, None) for r in gene_rows]
 
 
 def chain_map(chain: Path, pos: int) -> int | None:
@@ -174,7 +142,7 @@ def probe(**kw):
 
 
 def test_probe_tss_bins_equal_bcftools_haplotypes(
-    shared_data, normalised, reference, gene_rows, genes_2048, tmp_path
+    shared_data, phased_normalised, reference, gene_rows, genes_2048, tmp_path
 ):
     model = Counting(probe())
     df = predict_haplotypes(genes_2048, reference, model, bin_reduce="sum")
@@ -186,13 +154,15 @@ def test_probe_tss_bins_equal_bcftools_haplotypes(
     for row, gene in zip(gene_rows, genes_2048, strict=True):
         minus = row["strand"] == "-"
         sub = df[df.gene_id == row["gene_id"]].set_index(["haplotype", "track"])["value"]
-        ref = oracle_window(fasta, normalised, row["tss"], None, 0, 2048, tmp_path)
+        ref = oracle_window(fasta, phased_normalised, row["tss"], None, 0, 2048, tmp_path)
         distinct.add((ref, minus))
         gc, cs = probe_expected(ref, minus, starts, 128)
         assert sub[(-1, "gc")] == sum(gc) and sub[(-1, "checksum")] == sum(cs)
         for i, sample in enumerate(gene.individuals):
             for hap in (1, 2):
-                win = oracle_window(fasta, normalised, row["tss"], sample, hap, 2048, tmp_path)
+                win = oracle_window(
+                    fasta, phased_normalised, row["tss"], sample, hap, 2048, tmp_path
+                )
                 if win is None:  # TSS base changed by a variant: no unambiguous anchor
                     skipped += 1
                     continue
@@ -298,13 +268,17 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
         )
 
 
-def test_tiny_enformer_on_real_haplotypes(normalised, reference, gene_rows, shared_data, caplog):
+def test_tiny_enformer_on_real_haplotypes(
+    phased_normalised, reference, gene_rows, shared_data, caplog
+):
     targets = shared_data / "enformer" / "targets_human.txt"
     model = load_model(
         {"name": "tiny", "type": "enformer", "weights": "tiny", "tracks": ["CNhs12333", 12]},
         targets=targets,
     )
-    genes = [haplotypes_for_gene(normalised, reference, r, 4096, None) for r in gene_rows[:3]]
+    genes = [
+        haplotypes_for_gene(phased_normalised, reference, r, 4096, None) for r in gene_rows[:3]
+    ]
     with caplog.at_level(logging.INFO, logger="pexbench.predict"):
         df = predict_haplotypes(genes, reference, model, bin_reduce="mean", progress_interval=0.0)
     assert "sequences/s" in caplog.text
@@ -339,13 +313,6 @@ def test_errors(reference, genes_2048, tmp_path):
         predict_haplotypes([narrow], reference, probe())
     empty = predict_haplotypes([], reference, probe())
     assert empty.empty and list(empty.columns) == ["gene_id", "haplotype", "track", "value"]
-
-
-def test_write_table_atomic(tmp_path):
-    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
-    write_table(df, tmp_path / "sub" / "t.tsv.gz")
-    assert pd.read_csv(tmp_path / "sub" / "t.tsv.gz", sep="\t").equals(df)
-    assert not list((tmp_path / "sub").glob(".*tmp"))
 
 
 def test_errors_in_builder_thread_and_model_propagate(reference, genes_2048):

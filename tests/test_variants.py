@@ -9,6 +9,7 @@ import numpy as np
 import pysam
 import pysam.bcftools
 import pytest
+from vcfcase import GT_HEADER, write_fasta_vcf
 
 from pexbench.contigs import ContigError
 from pexbench.errors import InputError, VariantError
@@ -25,25 +26,19 @@ def _case(
     contig: str = "chr1",
     index: bool = True,
 ) -> tuple[Path, Path]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    fasta = tmp / "ref.fa"
-    fasta.write_text(">chr1\n" + SEQ + "\n")
-    pysam.faidx(str(fasta))
-    head = [
-        "##fileformat=VCFv4.2",
-        f"##contig=<ID={contig},length={len(SEQ)}>",
-        '##ALT=<ID=DEL,Description="Deletion">',
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">',
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples),
-    ]
-    plain = tmp / "v.vcf"
-    plain.write_text("\n".join(head + [line.replace(" ", "\t") for line in lines]) + "\n")
-    vcf = tmp / "v.vcf.gz"
-    pysam.tabix_compress(str(plain), str(vcf), force=True)
-    if index:
-        pysam.tabix_index(str(vcf), preset="vcf", force=True)
-    return fasta, vcf
+    return write_fasta_vcf(
+        tmp,
+        SEQ,
+        lines,
+        samples,
+        meta=[
+            '##ALT=<ID=DEL,Description="Deletion">',
+            GT_HEADER,
+            '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+        ],
+        vcf_contig=contig,
+        index=index,
+    )
 
 
 LINES = [
@@ -283,6 +278,18 @@ def _rules_oracle(
     return applied
 
 
+def _random_alt(rng: np.random.Generator, ref: str, kind: int, complex_below: int) -> str:
+    """ALT of a random record: kind 0 a SNV, 1 an insertion of 1-3 bases after REF, 2 a
+    deletion to REF's first base, otherwise a replacement by 1 to `complex_below` - 1 bases."""
+    if kind == 0:
+        return "ACGT"[("ACGT".index(ref) + 1) % 4]
+    if kind == 1:
+        return ref + "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
+    if kind == 2:
+        return ref[0]
+    return "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, complex_below))))
+
+
 def test_clustered_selection_matches_sequential_rules() -> None:
     """select_alleles (overlap clusters, grouped patterns) == the rules applied per haplotype."""
     from pexbench.haplotypes import AlleleTable, allele_table, select_alleles
@@ -297,14 +304,7 @@ def test_clustered_selection_matches_sequential_rules() -> None:
         for p in pos:
             kind = int(rng.integers(0, 4))
             r = seq[p : p + (1 if kind < 2 else int(rng.integers(2, 8)))]
-            if kind == 0:
-                a = "ACGT"[("ACGT".index(r) + 1) % 4]
-            elif kind == 1:
-                a = r + "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
-            elif kind == 2:
-                a = r[0]
-            else:
-                a = "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 6))))
+            a = _random_alt(rng, r, kind, complex_below=6)
             refs.append(r)
             alts.append(a)
         gt = (rng.random((n_rec, n_smp, 2)) < rng.uniform(0.1, 0.9)).astype(np.int16)
@@ -361,14 +361,7 @@ def test_builder_batch_plans_equal_per_haplotype_layouts(tmp_path: Path) -> None
         for pos in np.sort(rng.choice(np.arange(1, size - 8), size=int(rng.integers(1, 20)))):
             kind = int(rng.integers(0, 5))
             ref = seq[pos - 1 : pos - 1 + (1 if kind < 2 else int(rng.integers(2, 6)))]
-            if kind == 0:
-                alt = "ACGT"[("ACGT".index(ref) + 1) % 4]
-            elif kind == 1:
-                alt = ref + "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 4))))
-            elif kind == 2:
-                alt = ref[0]
-            else:
-                alt = "".join(rng.choice(list("ACGT"), size=int(rng.integers(1, 7))))
+            alt = _random_alt(rng, ref, kind, complex_below=7)
             if alt == ref:
                 continue
             records.append((int(pos), ref, alt))
@@ -381,27 +374,13 @@ def test_builder_batch_plans_equal_per_haplotype_layouts(tmp_path: Path) -> None
             gts = ["|".join(rng.choice(["0", "1", "1", "."], size=2)) for _ in range(n_smp)]
             lines.append(f"chr1 {pos} . {ref} {alt} . . . GT " + " ".join(gts))
         d = tmp_path / str(case)
-        d.mkdir()
-        fasta = d / "r.fa"
-        fasta.write_text(">chr1\n" + cased + "\n")
-        pysam.faidx(str(fasta))
-        head = [
-            "##fileformat=VCFv4.2",
-            f"##contig=<ID=chr1,length={size}>",
-            '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
-            + "\t".join(f"S{i}" for i in range(n_smp)),
-        ]
-        (d / "v.vcf").write_text("\n".join(head + [x.replace(" ", "\t") for x in lines]) + "\n")
-        pysam.tabix_compress(str(d / "v.vcf"), str(d / "v.vcf.gz"))
-        pysam.tabix_index(str(d / "v.vcf.gz"), preset="vcf")
+        samples = [f"S{i}" for i in range(n_smp)]
+        fasta, vcf = write_fasta_vcf(d, cased, lines, samples, fasta_name="r.fa")
         reference = Reference(fasta)
         for _ in range(3):
             tss, length = int(rng.integers(0, size)), int(rng.integers(4, 2 * size))
             gene = {"gene_id": "g", "chrom": "chr1", "tss": tss, "strand": "+"}
-            gh = haplotypes_for_gene(
-                d / "v.vcf.gz", reference, gene, length, None, "as_phased", margin=3
-            )
+            gh = haplotypes_for_gene(vcf, reference, gene, length, None, "as_phased", margin=3)
             batch = AnchoredBuilder(reference, gh, length)
             single = AnchoredBuilder(reference, gh, length)
             single._keys = {}  # no plans: every haplotype through _Layout

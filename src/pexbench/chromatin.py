@@ -16,7 +16,6 @@ contigs matches any variant contig is an error.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pandas as pd
 
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError
+from pexbench.tables import open_text
 
 ENCODE_LABELS = ("CTCF", "E", "PF", "R", "TSS", "T", "WE")
 UNASSIGNED = "unassigned"
@@ -58,15 +58,12 @@ def read_states(path: str | Path, *, state_map: Mapping[str, str] | None = None)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"chromatin state file {path} does not exist")
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
     chroms: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     names: list[str] = []
     lines: list[int] = []
-    with opener(path, "rt") as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue

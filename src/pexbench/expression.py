@@ -16,8 +16,6 @@ ranks for ties and n the number of non-missing values of that gene; missing stay
 
 from __future__ import annotations
 
-import gzip
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -28,22 +26,15 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from pexbench.errors import InputError
+from pexbench.tables import open_text
 
 BED_FIXED = ["#chr", "start", "end", "gene", "length", "strand"]
 MISSING_TOKENS = {"", "NA", "NaN", "nan", "na", "."}
 BLOM_A = 3.0 / 8.0
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    with open(path, "rb") as handle:
-        magic = handle.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
 def _read_raw(path: Path, sep: str | None) -> pd.DataFrame:
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         if sep is None:
             return pd.read_csv(handle, sep=r"\s+", dtype=str, keep_default_na=False)
         return pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False)

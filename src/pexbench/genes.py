@@ -17,8 +17,6 @@ Every filter returns the genes it kept and a table of the genes it dropped with 
 
 from __future__ import annotations
 
-import gzip
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import pandas as pd
 
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError
+from pexbench.tables import open_text
 
 GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 DROPPED_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "reason"]
@@ -47,17 +46,9 @@ _VERSION = re.compile(r"\.\d+$")
 _REGION = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)-(?P<end>[\d,]+))?$")
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
 def sniff_gene_format(path: Path) -> Literal["gtf", "tsv"]:
     """`gtf` when the first data line has 9 tab-separated fields and a `gene_id "..."` field."""
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for line in fh:
             if not line.strip() or line.startswith("#"):
                 continue
@@ -71,7 +62,7 @@ def sniff_gene_format(path: Path) -> Literal["gtf", "tsv"]:
 def _read_gtf(path: Path) -> pd.DataFrame:
     """The `gene` rows of a GTF as a gene table (+ `gene_type`); other features are skipped."""
     rows: list[tuple[str, str, str, int, str, str]] = []
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             if "\tgene\t" not in line or line.startswith("#"):
                 continue

@@ -302,22 +302,6 @@ def _window_haplotypes(
     individuals: Sequence[str] | None,
     unphased: str,
     seed: int,
-) -> tuple[VariantBlock, list[int], list[str], list[str], list[str], list[np.ndarray], np.ndarray]:
-    block, pos, ref, alt, ids, unique, inverse, _ = _window_haplotypes_table(
-        vcf, reference, chrom, start, end, individuals, unphased, seed
-    )
-    return block, pos, ref, alt, ids, unique, inverse
-
-
-def _window_haplotypes_table(
-    vcf: str | Path,
-    reference: Reference,
-    chrom: str,
-    start: int,
-    end: int,
-    individuals: Sequence[str] | None,
-    unphased: str,
-    seed: int,
 ) -> tuple[
     VariantBlock,
     list[int],
@@ -348,7 +332,7 @@ def haplotypes_for_region(
 ) -> GeneHaplotypes:
     """Haplotypes of the window [start, end) itself (region mode, `build_region`)."""
     fchrom = reference.resolve(chrom, source=str(vcf))
-    block, pos, ref, alt, ids, unique, assign = _window_haplotypes(
+    block, pos, ref, alt, ids, unique, assign, _ = _window_haplotypes(
         vcf, reference, fchrom, start, end, individuals, unphased, seed
     )
     counts = dict(block.counts)
@@ -405,7 +389,7 @@ def haplotypes_for_gene(
     start, end = tss - anchor - margin, tss - anchor + length + margin
     extensions = 0
     for _ in range(32):
-        block, pos, ref, alt, ids, unique, assign, table = _window_haplotypes_table(
+        block, pos, ref, alt, ids, unique, assign, table = _window_haplotypes(
             vcf, reference, fchrom, start, end, individuals, unphased, seed
         )
         # cheap bound first: bases an allele can remove (+1 for bcftools' shared-base cases)

@@ -32,6 +32,7 @@ from pexbench.genes import (  # noqa: F401  (re-exported)
     read_genes,
     strip_version,
 )
+from pexbench.tables import open_text
 
 # ---------------------------------------------------------------------------- files
 
@@ -66,21 +67,6 @@ def _atomic_dir(final: Path) -> Iterator[Path]:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_table(df: pd.DataFrame, path: Path | str, *, na_rep: str = "NA") -> Path:
-    """Write `df` as TSV (gzip when `path` ends in .gz, with a zero mtime so that equal tables
-    give equal bytes), through a temporary file renamed into place: a failed write leaves no
-    partial table."""
-    path = Path(path)
-    compression: dict[str, object] | None = (
-        {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
-    )
-    with _atomic_dir(path) as tmp:
-        part = tmp / path.name
-        df.to_csv(part, sep="\t", index=False, na_rep=na_rep, compression=compression)
-        os.replace(part, path)
-    return path
 
 
 # ---------------------------------------------------------------------------- FASTA
@@ -465,7 +451,7 @@ EXPRESSION_METADATA = {
 
 
 def _expression_header(path: Path) -> list[str]:
-    with gzip.open(path, "rt") if _compression(path) != "none" else open(path) as fh:
+    with open_text(path) as fh:
         line = fh.readline()
     if not line:
         raise InputError(f"expression table {path} is empty; check inputs.expression")

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -402,12 +401,3 @@ def predict_variants(
     df = df[["gene_id", "variant_id", "allele_index", "track", "ref_value", "alt_value"]]
     df.attrs["stats"] = stats.as_dict()
     return df
-
-
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a TSV (gzip when the name ends in .gz) atomically: temp file + rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, sep="\t", index=False, compression="gzip" if path.suffix == ".gz" else None)
-    tmp.replace(path)

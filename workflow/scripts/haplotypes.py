@@ -1,10 +1,10 @@
 """Rule haplotypes: per gene of the shard, the deduplicated haplotypes of every individual."""
 
 import pandas as pd
-from pexbench.haplotypes import haplotypes_for_gene, save_shard
-from wfutil import atomic, kept_individuals, shard_genes, start_logging, write_table
+from wfutil import atomic_path, kept_individuals, shard_genes, start_logging, write_table
 
 from pexbench.genome import Reference
+from pexbench.haplotypes import haplotypes_for_gene, save_shard
 
 log = start_logging(snakemake.log[0])
 genes = shard_genes(snakemake.input.genes, snakemake.wildcards.shard)
@@ -43,6 +43,6 @@ for row in genes.to_dict("records"):
         len(gene.unique),
         gene.counts,
     )
-with atomic(snakemake.output.npz) as tmp:
+with atomic_path(snakemake.output.npz) as tmp:
     save_shard(tmp, result)
 write_table(pd.DataFrame(stats, columns=None if stats else ["gene_id"]), snakemake.output.stats)

@@ -1,7 +1,7 @@
 """Rule report_concordance: sign concordance with eQTL effects by chromatin state."""
 
 import pandas as pd
-from report_io import start_logging
+from wfutil import start_logging
 
 from pexbench import plots
 

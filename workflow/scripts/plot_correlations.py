@@ -1,7 +1,7 @@
 """Rule report_correlation_figures: per-gene correlation histogram and sign classes per model."""
 
 import pandas as pd
-from report_io import start_logging
+from wfutil import start_logging
 
 from pexbench import plots
 

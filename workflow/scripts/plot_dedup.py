@@ -1,7 +1,7 @@
 """Rule report_dedup: unique vs total haplotypes per gene (from the haplotype shard stats)."""
 
 import pandas as pd
-from report_io import start_logging
+from wfutil import start_logging
 
 from pexbench import plots
 

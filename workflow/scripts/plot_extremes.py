@@ -1,7 +1,7 @@
 """Rule report_extreme_genes: predicted vs measured for each model's most +/- correlated gene."""
 
 import pandas as pd
-from report_io import start_logging
+from wfutil import start_logging
 
 from pexbench import plots
 

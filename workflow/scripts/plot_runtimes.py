@@ -1,6 +1,6 @@
 """Rule report_runtimes: wall time per rule from the Snakemake benchmark TSVs."""
 
-from report_io import start_logging, write_table
+from wfutil import start_logging, write_table
 
 from pexbench import plots
 

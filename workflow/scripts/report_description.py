@@ -2,7 +2,7 @@
 
 import os
 
-from report_io import start_logging
+from wfutil import start_logging
 
 from pexbench.report import write_description
 

@@ -4,7 +4,7 @@ import json
 import shutil
 
 import pandas as pd
-from report_io import atomic, start_logging
+from wfutil import atomic_path, start_logging
 
 from pexbench.report import render_table_html
 
@@ -12,18 +12,18 @@ log = start_logging(snakemake.log[0])
 max_rows = int(snakemake.params.max_rows)
 for key in ("correlations", "variant_effects"):
     src = snakemake.input[key]
-    with atomic(snakemake.output[key]) as tmp:
+    with atomic_path(snakemake.output[key]) as tmp:
         shutil.copyfile(src, tmp)
     table = pd.read_csv(src, sep="\t", dtype=str, keep_default_na=False)
-    with atomic(snakemake.output[f"{key}_html"]) as tmp:
+    with atomic_path(snakemake.output[f"{key}_html"]) as tmp:
         tmp.write_text(render_table_html(table, title=src, max_rows=max_rows), encoding="utf-8")
     log.info("%s: %d rows (HTML view: at most %d)", src, len(table), max_rows)
 
-with atomic(snakemake.output.summary) as tmp:
+with atomic_path(snakemake.output.summary) as tmp:
     shutil.copyfile(snakemake.input.summary, tmp)
 with open(snakemake.input.summary, encoding="utf-8") as fh:
     summary = json.load(fh)
-with atomic(snakemake.output.summary_html) as tmp:
+with atomic_path(snakemake.output.summary_html) as tmp:
     tmp.write_text(
         render_table_html(None, title=snakemake.input.summary, json_data=summary),
         encoding="utf-8",

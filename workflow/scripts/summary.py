@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pandas as pd
-from wfutil import atomic, read_table, start_logging
+from wfutil import atomic_path, read_table, start_logging
 
 from pexbench.evaluate import summarise, summary_json
 
@@ -62,6 +62,6 @@ summary = {
     "run": run,
     "settings": settings,
 }
-with atomic(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output[0]) as tmp:
     Path(tmp).write_text(summary_json(summary))
 log.info("summary written for models %s", sorted(summary["models"]))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import wfutil  # noqa: F401  (this checkout's library on sys.path, see wfutil)
 
 from pexbench.baseline import dosage_frame
 from pexbench.variants import read_variants

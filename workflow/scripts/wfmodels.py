@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import wfutil  # noqa: F401  (this checkout's library on sys.path, see wfutil)
+
 from pexbench.errors import ModelError
 from pexbench.models import load_model
 from pexbench.models.base import SequenceModel

@@ -1,23 +1,33 @@
-"""Helpers shared by the workflow scripts: logging to the rule's log file, atomic writes.
+"""Glue shared by the workflow scripts: logging to the rule's log file, the shard helpers, and
+the table and atomic-write helpers of `pexbench.tables`.
 
 Snakemake puts the directory of a rule's script on sys.path, so scripts import this module as
-`from wfutil import ...`.
+`from wfutil import ...`, before any `pexbench` import (wfgenotypes and wfmodels import it too).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import io
-import json
+import importlib.util
 import logging
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+
+# Conda envs (envs/pexbench.yaml) hold the dependencies only: use this checkout's library.
+if importlib.util.find_spec("pexbench") is None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 import pandas as pd
+
+from pexbench.tables import atomic_path, read_table, write_table
+
+__all__ = [
+    "atomic_path",
+    "kept_individuals",
+    "read_table",
+    "shard_genes",
+    "start_logging",
+    "write_table",
+]
 
 
 def start_logging(log_path: str) -> logging.Logger:
@@ -27,47 +37,10 @@ def start_logging(log_path: str) -> logging.Logger:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     sys.stderr = open(log_path, "a", buffering=1)
     logging.captureWarnings(True)
     return logging.getLogger("pexbench.workflow")
-
-
-@contextlib.contextmanager
-def atomic(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside `path` (same suffixes); rename it to `path` on success."""
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".tmp{os.getpid()}.{final.name}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Tab-separated; gzip (when the name ends in .gz) without timestamp or file name in the
-    header, so that equal tables give equal bytes."""
-    with atomic(path) as tmp:
-        if not str(path).endswith(".gz"):
-            frame.to_csv(tmp, sep="\t", index=False, float_format="%.8g")
-            return
-        with (
-            open(tmp, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz,
-            io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
-        ):
-            frame.to_csv(text, sep="\t", index=False, float_format="%.8g")
-
-
-def write_json(data: Any, path: str | os.PathLike[str]) -> None:
-    with atomic(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def read_table(path: str | os.PathLike[str], **kwargs: Any) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", **kwargs)
 
 
 def shard_genes(genes_tsv: str, shard: str) -> pd.DataFrame:
