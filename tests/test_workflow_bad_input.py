@@ -67,10 +67,10 @@ def _malformed_line(root: Path, config: dict) -> str:
         i = _record_near_gene(lines, config, root)
         fields = lines[i].split("\t")
         lines[i] = "\t".join(fields[:5])  # a record cut short after ALT
-        edit.site = fields[1]
+        edit.line = i + 1
 
     _edit_vcf(root, config, edit)
-    return "edited.vcf.gz"
+    return f"line {edit.line} has 5 columns"
 
 
 def _no_shared_individuals(root: Path, config: dict) -> str:
@@ -92,7 +92,7 @@ CASES = {
         _malformed_line,
         "normalise_vcf",
         "results/inputs/genotypes.vcf.gz",
-        [],
+        ["edited.vcf.gz"],
     ),
     "no_shared_individuals": (
         _no_shared_individuals,

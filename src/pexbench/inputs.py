@@ -333,8 +333,9 @@ def normalise_vcf(
             _bcftools("annotate", *annotate_args)
         except pysam.SamtoolsError as exc:
             raise InputError(
-                f"bcftools annotate failed on {vcf_in}: {_samtools_stderr(exc)}; check the VCF "
-                "(bcftools view it) and that it is sorted"
+                f"bcftools annotate failed on {vcf_in}: {_samtools_stderr(exc)}"
+                f"{_malformed_record(vcf_in)}; check the VCF (bcftools view it) and that it is "
+                "sorted"
             ) from None
         part = tmp / name
         check = "e" if on_ref_mismatch == "error" else "x"
@@ -419,7 +420,34 @@ def _norm_error(stderr: str, vcf_in: Path, fasta: Path, targets: dict[str, str])
                 "was called against"
             )
         )
-    return InputError(f"bcftools norm failed on {vcf_in} with FASTA {fasta}: {stderr}")
+    return InputError(
+        f"bcftools norm failed on {vcf_in} with FASTA {fasta}: {stderr}{_malformed_record(vcf_in)}"
+    )
+
+
+def _malformed_record(vcf: Path) -> str:
+    """'; first malformed record: line N ...' for a text VCF whose records do not have the
+    header's columns or an integer POS; '' when none is found (or the file is not text VCF).
+    Only called after bcftools failed, so the scan costs nothing on good input."""
+    try:
+        with open_text(vcf) as fh:
+            n_columns = 0
+            for number, line in enumerate(fh, start=1):
+                if line.startswith("##"):
+                    continue
+                fields = line.rstrip("\n").split("\t")
+                if line.startswith("#"):
+                    n_columns = len(fields)
+                elif len(fields) != n_columns:
+                    return (
+                        f"; first malformed record: line {number} has {len(fields)} columns, "
+                        f"the #CHROM header {n_columns} ({line[:60].rstrip()!r})"
+                    )
+                elif not fields[1].isdigit():
+                    return f"; first malformed record: line {number} has POS {fields[1]!r}"
+    except (OSError, UnicodeDecodeError):
+        pass
+    return ""
 
 
 # ---------------------------------------------------------------------------- expression
