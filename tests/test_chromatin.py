@@ -81,7 +81,9 @@ def test_overlap_names_lines(tmp_path: Path) -> None:
 def test_unknown_state_and_mapping(tmp_path: Path) -> None:
     text = "chr22\t0\t100\t1_TssA\nchr22\t100\t200\t7_Enh\nchr22\t200\t300\t15_Quies\n"
     path = _bed(tmp_path, text)
-    with pytest.raises(InputError, match=r"line 1: state '1_TssA'.*state_map"):
+    with pytest.raises(
+        InputError, match=r"line 1: state '1_TssA'.*evaluation\.chromatin_state_mapping.*roadmap15"
+    ):
         read_states(path)
     states = read_states(path, state_map=ROADMAP_15_STATE)
     got, _ = assign_states(states, ["chr22"] * 3, np.array([0, 150, 299]))
@@ -103,8 +105,30 @@ def test_state_map_from_config() -> None:
     assert state_map_from_config(None) is None
     assert state_map_from_config("encode") is None
     assert state_map_from_config("roadmap15")["7_Enh"] == "E"
-    assert state_map_from_config({"x": "WE"}) == {"x": "WE"}
-    with pytest.raises(InputError, match="not ENCODE"):
+    partial = state_map_from_config({"x": "WE"})
+    # a partial mapping keeps the ENCODE names as they are
+    assert partial == {
+        "CTCF": "CTCF",
+        "E": "E",
+        "PF": "PF",
+        "R": "R",
+        "TSS": "TSS",
+        "T": "T",
+        "WE": "WE",
+        "x": "WE",
+    }
+    with pytest.raises(InputError, match=r"evaluation\.chromatin_state_mapping.*not ENCODE"):
         state_map_from_config({"x": "Enhancer"})
-    with pytest.raises(InputError, match="unknown"):
+    with pytest.raises(InputError, match=r"evaluation\.chromatin_state_mapping.*unknown"):
         state_map_from_config("chromhmm18")
+
+
+def test_partial_mapping_reads_mixed_file(tmp_path: Path) -> None:
+    from pexbench.chromatin import state_map_from_config
+
+    path = _bed(tmp_path, "chr22\t0\t100\tE\nchr22\t100\t200\tmy_promoter\n")
+    states = read_states(path, state_map=state_map_from_config({"my_promoter": "TSS"}))
+    assert list(states["state"]) == ["E", "TSS"]
+    # the raw mapping alone (no ENCODE identity) would reject the ENCODE name on line 1
+    with pytest.raises(InputError, match="line 1: state 'E'"):
+        read_states(path, state_map={"my_promoter": "TSS"})

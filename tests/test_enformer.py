@@ -254,3 +254,25 @@ def test_gpu_benchmark_runs_in_tiny_cpu_mode(targets, tmp_path, repo_root):
     assert agree["max_abs_diff_fp32_vs_fp32"] == 0.0 and agree["pearson_fp32_vs_fp32"] == 1.0
     # bf16 really ran (not identical to fp32) and stays close to it
     assert 0.99 < agree["pearson_bf16_vs_fp32"] < 1.0
+
+
+@pytest.mark.parametrize(("precision", "tf32"), [("fp32", False), ("bf16", True)])
+def test_cuda_set_up_runs_before_any_device_transfer(targets, monkeypatch, precision, tf32):
+    """The CUDA branch of the constructor, reached on a CPU by pretending the device is CUDA:
+    precision is resolved and TF32 switched off for fp32 before the first transfer, which is
+    where a CPU-only torch stops."""
+    import pexbench.models.enformer as enformer
+
+    if torch.cuda.is_available():
+        pytest.skip("a real GPU is present: the other tests cover it")
+    monkeypatch.setattr(enformer, "resolve_device", lambda *a, **k: torch.device("cuda"))
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        with pytest.raises((AssertionError, RuntimeError), match="CUDA"):
+            tiny(targets, device="cuda", precision=precision)
+        assert torch.backends.cudnn.allow_tf32 is tf32
+        assert torch.backends.cuda.matmul.allow_tf32 is tf32
+        assert torch.backends.cudnn.benchmark is False
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

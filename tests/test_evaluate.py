@@ -121,6 +121,7 @@ def test_variant_effects_and_summary(tmp_path: Path) -> None:
     np.testing.assert_allclose(vt["predicted_effect"], [2.0, 1.0, 0.0])
     assert list(vt["chromatin_state"]) == ["TSS", "E", "E"]
     assert vt["concordant"].tolist() == [True, False, pd.NA]
+    assert vt["status"].tolist() == ["scored"] * 3
     assert vt.attrs["counts"]["selected_without_prediction"] == 1
     logged = variant_effects(_variant_preds(), _selected(), model="m", log1p=True)
     assert logged["predicted_effect"].iloc[0] == pytest.approx(
@@ -153,6 +154,7 @@ def test_variant_effects_and_summary(tmp_path: Path) -> None:
         "concordant": 1,
         "discordant": 1,
         "tie": 1,
+        "outside_model_input": 0,
         "fraction_concordant": 0.5,
     }
     assert summary["concordance_by_state"]["TSS"]["fraction_concordant"] == 1.0
@@ -161,6 +163,7 @@ def test_variant_effects_and_summary(tmp_path: Path) -> None:
         "concordant": 0,
         "discordant": 1,
         "tie": 1,
+        "outside_model_input": 0,
         "fraction_concordant": 0.0,
     }
     text = summary_json({"x": {"a": float("nan"), "b": np.int64(3)}})
@@ -177,6 +180,62 @@ def test_variant_effects_and_summary(tmp_path: Path) -> None:
         ("no eQTL", "not significant"): 1,
         ("no eQTL", "not tested"): 1,
     }
+
+
+def test_variants_outside_model_input_are_not_ties(tmp_path: Path) -> None:
+    """v4 lies outside the model's input (predict_variants: in_model_input False, NaN values);
+    it is neither a tie nor concordant/discordant, and is counted on its own."""
+    vp = _variant_preds()
+    vp["in_model_input"] = True
+    far = pd.DataFrame(
+        {
+            "gene_id": "h",
+            "variant_id": "v4",
+            "allele_index": 1,
+            "track": [5110, 12],
+            "ref_value": np.nan,
+            "alt_value": np.nan,
+            "in_model_input": False,
+        }
+    )
+    vt = variant_effects(pd.concat([vp, far]), _selected(), model="m", states=_states(tmp_path))
+    assert list(vt.columns) == VARIANT_EFFECT_COLUMNS
+    assert VARIANT_EFFECT_COLUMNS[-1] == "status"
+    assert vt["status"].tolist() == ["scored", "scored", "scored", "outside model input"]
+    assert np.isnan(vt["predicted_effect"].iloc[3]) and vt["concordant"].isna().iloc[3]
+    assert vt.attrs["counts"]["outside_model_input"] == 1
+    assert vt.attrs["counts"]["scored"] == 3
+    assert vt.attrs["counts"]["selected_without_prediction"] == 0
+    corr = pd.DataFrame(
+        {
+            "model": "m",
+            "gene_id": ["g", "h"],
+            "pearson_r": [0.5, -0.4],
+            "spearman_r": [0.4, -0.2],
+            "sign_class": ["not significant"] * 2,
+            "status": ["ok", "ok"],
+        }
+    )
+    summary = summarise(corr, vt)["m"]
+    assert summary["concordance"] == {
+        "n_variants": 4,
+        "concordant": 1,
+        "discordant": 1,
+        "tie": 1,
+        "outside_model_input": 1,
+        "fraction_concordant": 0.5,
+    }
+    # v4 at pos 500 has no state ("unassigned" label of read_states' tables)
+    by_state = summary["concordance_by_state"]
+    assert sum(v["outside_model_input"] for v in by_state.values()) == 1
+    assert by_state["E"]["tie"] == 1 and by_state["E"]["outside_model_input"] == 0
+
+
+def test_aggregate_nan_names_model_gene_and_track() -> None:
+    hv = _hap_values()
+    hv.loc[(hv["haplotype"] == 1) & (hv["track"] == 12), "value"] = np.nan
+    with pytest.raises(InputError, match=r"model 'm'.*\['g'\].*track\(s\) \['12'\]"):
+        aggregate(hv, _assignment(), model="m")
 
 
 def test_duplicate_variant_ids_rejected() -> None:

@@ -132,7 +132,8 @@ def test_regions_are_one_based_inclusive() -> None:
     assert kept["gene_id"].tolist() == ["ENSG01.3"]
     assert genes.filter_regions(table, ["chr22:1002-9000"])[0]["gene_id"].tolist() == ["ENSG02.1"]
     assert genes.filter_regions(table, ["chr22:1-1000"])[0].empty
-    kept, dropped = genes.filter_regions(table, ["chr22:1,001-7,000", "chr5:1-10"])
+    # chrX has genes but none in the region: no error
+    kept, dropped = genes.filter_regions(table, ["chr22:1,001-7,000", "X:1-10"])
     assert kept["gene_id"].tolist() == ["ENSG01.3", "ENSG02.1"]
     assert dropped.to_dict("records") == [
         {
@@ -143,6 +144,11 @@ def test_regions_are_one_based_inclusive() -> None:
             "reason": genes.REASON_REGION,
         }
     ]
+    # a region on a contig without genes is an error naming the entry and the contigs
+    with pytest.raises(
+        InputError, match=r"genes\.regions\[1\] = 'chr5:1-10': contig 'chr5'.*chr22, chrX"
+    ):
+        genes.filter_regions(table, ["chr22:1,001-7,000", "chr5:1-10"])
     with pytest.raises(InputError, match="1-based"):
         genes.parse_region("chr22:10-5")
     with pytest.raises(InputError, match="chrom:start-end"):
@@ -170,9 +176,16 @@ def test_prepare_genes_drops_with_reasons(tmp_path: Path) -> None:
     )
     assert kept["gene_id"].tolist() == ["ENSG01.3"]
     assert dict(zip(dropped["gene_id"], dropped["reason"], strict=True)) == {
+        "ENSG09.1": genes.REASON_NOT_IN_ANNOTATION,  # expression id without annotation gene
         "ENSG03.7": genes.REASON_CONTIG,
         "ENSG02.1": genes.REASON_EXPRESSION,
     }
+    row = dropped[dropped["gene_id"] == "ENSG09.1"].iloc[0]
+    assert pd.isna(row["symbol"]) and pd.isna(row["chrom"]) and pd.isna(row["tss"])
+    # written and read back: NA cells, the other rows' tss stay integers
+    out = write_table(dropped, tmp_path / "dropped.tsv")
+    assert "ENSG09.1\tNA\tNA\tNA\tnot in annotation" in out.read_text()
+    assert "ENSG03.7\tXGENE\tX\t399\t" in out.read_text()
     with pytest.raises(InputError, match="absent from"):
         genes.prepare_genes(gtf, reference_contigs={"chr22": 10_000})
 
@@ -210,7 +223,14 @@ def test_gencode_tss_agrees_with_expression_bed(shared_data: Path) -> None:
         expression_ids=inputs.expression_genes(bed)["gene_id"],
     )
     assert len(kept) == 598
-    assert genes.drop_summary(dropped) == {genes.REASON_EXPRESSION: 1206 - 598}
+    assert genes.drop_summary(dropped) == {
+        genes.REASON_NOT_IN_ANNOTATION: 608 - 598,
+        genes.REASON_EXPRESSION: 1206 - 598,
+    }
+    # the 10 ids are exactly the expression ids compare_tss found no annotation gene for
+    unmatched = dropped.loc[dropped["reason"] == genes.REASON_NOT_IN_ANNOTATION, "gene_id"]
+    expressed = set(inputs.expression_genes(bed)["gene_id"])
+    assert set(unmatched) == expressed - set(compared["gene_id"])
     assert kept["tss"].is_monotonic_increasing
 
 

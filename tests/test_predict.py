@@ -28,7 +28,13 @@ from pexbench.genome import Reference
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes, haplotypes_for_gene
 from pexbench.models import load_model
 from pexbench.models.base import ModelInfo
-from pexbench.predict import predict_haplotypes, predict_variants, reduce_bins
+from pexbench.predict import (
+    allele_in_model_input,
+    model_input_span,
+    predict_haplotypes,
+    predict_variants,
+    reduce_bins,
+)
 from pexbench.variants import read_variants
 
 COMP = str.maketrans("ACGTN", "TGCAN")
@@ -243,8 +249,15 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
         "track",
         "ref_value",
         "alt_value",
+        "in_model_input",
     ]
     assert len(df) == 4 and df["variant_id"].iloc[0] == gene.allele_id[near[0]]
+    far_end = int(gene.allele_pos[far[0]]) + len(gene.allele_ref[far[0]])
+    far_inside = int(gene.allele_pos[far[0]]) < tss + 1024 and far_end > tss - 1024
+    assert not far_inside  # this allele's REF span lies outside [tss - 1024, tss + 1024)
+    assert df.loc[df.allele_index == near[0], "in_model_input"].all()
+    assert not df.loc[df.allele_index == far[0], "in_model_input"].any()
+    assert df.attrs["stats"]["alleles_outside_model_input"] == 1
     ref = oracle_window(shared_data / FASTA, None, tss, None, 0, 2048, tmp_path)
     # SNV by hand: replace one base of the reference window
     k = int(gene.allele_pos[near[0]]) - (tss - 1024)
@@ -256,9 +269,16 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
         assert row.ref_value == sum(probe_expected(ref, False, starts, 128)[j])
         assert row.alt_value == sum(probe_expected(alt, False, starts, 128)[j])
         far_row = df[(df.allele_index == far[0]) & (df.track == track)].iloc[0]
-        assert far_row.alt_value == far_row.ref_value  # outside the 2,048-bp window
-    # sent: the reference once, the near SNV; the far allele's sequence == the reference
+        # outside the 2,048-bp window: no prediction (NaN), not a zero effect
+        assert np.isnan(far_row.alt_value) and np.isnan(far_row.ref_value)
+    # sent: the reference once, the near SNV; the far allele is not built nor sent
     assert len(model.sent) == 2
+    assert df.attrs["stats"]["sequences_built"] == 2
+    # only alleles outside: nothing is sent, not even the gene's reference
+    alone = Counting(probe())
+    only_far = predict_variants(genes_2048, reference, alone, wanted.iloc[1:], bin_reduce="sum")
+    assert len(alone.sent) == 0 and len(only_far) == 2
+    assert only_far["alt_value"].isna().all() and not only_far["in_model_input"].any()
     with pytest.raises(InputError, match="allele_index 99999"):
         predict_variants(
             genes_2048,
@@ -266,6 +286,37 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
             probe(),
             pd.DataFrame({"gene_id": [gene.gene_id], "allele_index": [99999]}),
         )
+
+
+def test_model_input_span_and_allele_overlap():
+    """Windows from the model documentation (xpresso.py docstring; binned models: the input)."""
+    from types import SimpleNamespace
+
+    def fake(kind, length, **kw):
+        info = ModelInfo(kind, kind, "none", length, ("t",), True)
+        return SimpleNamespace(info=info, **kw)
+
+    # binned model of L = 2048 / odd L: [tss - L // 2, tss + L - L // 2)
+    assert model_input_span(fake("probe", 2048), "+") == (-1024, 1024)
+    assert model_input_span(fake("enformer", 2049), "-") == (-1024, 1025)
+    # Xpresso, TSS at index 6,999 of 10,500 gene-strand bases (Huang et al.):
+    # + strand genome [tss - 6,999, tss + 3,501); - strand [tss - 3,500, tss + 7,000)
+    x = fake("xpresso", 14_000, tss_index=6_999)
+    assert model_input_span(x, "+") == (-6_999, 3_501)
+    assert model_input_span(x, "-") == (-3_500, 7_000)
+    assert model_input_span(fake("xpresso", 16_000, tss_index=7_000), "-") == (-3_499, 7_001)
+    # a model that states its own span wins
+    own = fake("probe", 2048, input_span=lambda strand: (-5, 5) if strand == "+" else (-7, 3))
+    assert model_input_span(own, "-") == (-7, 3)
+    # REF span overlap at both edges; a deletion reaching into the window counts as inside
+    gene = SimpleNamespace(
+        tss=1000,
+        allele_pos=np.array([989, 990, 1009, 1010, 985]),
+        allele_ref=["A", "C", "G", "T", "ACGTAC"],
+    )
+    span = (-10, 10)  # genome [990, 1010)
+    got = [allele_in_model_input(gene, a, span) for a in range(5)]
+    assert got == [False, True, True, False, True]
 
 
 def test_tiny_enformer_on_real_haplotypes(

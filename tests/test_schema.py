@@ -57,6 +57,24 @@ def test_defaults_are_filled() -> None:
     assert model["bin_reduce"] == "mean" and model["device"] == "cpu"
     assert model["sequence_length"] is None and model["tss_bins"] == 3
     assert config["inputs"]["chromatin_states"] is None
+    assert model["slurm_partition"] is None
+    assert config["evaluation"]["chromatin_state_mapping"] is None
+    assert config["report"]["max_table_rows"] == 5000  # report.smk reads it without .get
+
+
+@pytest.mark.parametrize("value", [None, "encode", "roadmap15", {"1_TssA": "TSS", "x": "WE"}])
+def test_chromatin_state_mapping_accepts_presets_and_mappings(value: object) -> None:
+    config = copy.deepcopy(MINIMAL)
+    config["evaluation"] = {"chromatin_state_mapping": value}
+    assert checked(config)["evaluation"]["chromatin_state_mapping"] == value
+
+
+@pytest.mark.parametrize("value", ["chromhmm18", {"1_TssA": "Promoter"}, ["TSS"]])
+def test_chromatin_state_mapping_rejects_unknown_presets_and_labels(value: object) -> None:
+    config = copy.deepcopy(MINIMAL)
+    config["evaluation"] = {"chromatin_state_mapping": value}
+    with pytest.raises(WorkflowError, match="chromatin_state_mapping"):
+        validate(config, SCHEMA)
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "geuvadis.yaml"])
@@ -205,3 +223,5 @@ def test_geuvadis_config_builds_a_dag_with_downloads_and_gpu_jobs(tmp_path: Path
     enformer = next(j for j in jobs if j.startswith("predict:") and "model=enformer," in j)
     xpresso = next(j for j in jobs if j.startswith("predict:") and "model=xpresso," in j)
     assert "gpu=1" in enformer and "gpu=1" not in xpresso
+    # models[].slurm_partition: set for Enformer in geuvadis.yaml, null (unset) for Xpresso
+    assert "slurm_partition=gpu" in enformer and "slurm_partition" not in xpresso

@@ -116,6 +116,10 @@ def test_dry_run_gpu_resources(repo_root: Path, tmp_path: Path) -> None:
     enformer.update(name="enformer_gpu", device="cuda")
     if has_gpu_model:
         enformer["gpu_model"] = "h100"
+    enformer["slurm_partition"] = "gpu_nodes"  # the CPU model keeps the profile's default
+    profile_partition = yaml.safe_load((repo_root / PROFILE).read_text())["default-resources"][
+        "slurm_partition"
+    ]
     config = small_demo(repo_root, tmp_path, overrides={"models": models})
     res = run_snakemake(
         repo_root, tmp_path, config, "-n", "--profile", str(repo_root / PROFILE.parent)
@@ -127,15 +131,19 @@ def test_dry_run_gpu_resources(repo_root: Path, tmp_path: Path) -> None:
     for job in predict:
         wc = parse_kv(job["wildcards"])
         r = parse_kv(job["resources"])
-        assert r["slurm_partition"] == "gpu" and r["mem_mb"] == "32000" and r["runtime"] == "240"
+        assert r["mem_mb"] == "32000" and r["runtime"] == "240"
         if wc["model"] == "enformer_gpu":
-            assert r["gpu"] == "1"
+            assert r["gpu"] == "1" and r["slurm_partition"] == "gpu_nodes"
             if has_gpu_model:
                 assert r["gpu_model"] == "h100"
-        else:  # xpresso on the CPU never holds a GPU
+        else:  # xpresso on the CPU never holds a GPU nor gets the GPU partition
             assert r["gpu"] == "0" and "gpu_model" not in r
+            assert r["slurm_partition"] == profile_partition
     others = [j for j in jobs if j["rule"] == "haplotypes"]
     assert others and all(parse_kv(j["resources"])["mem_mb"] == "8000" for j in others)
+    # no default cpus_per_task: the plugin requests --cpus-per-task=<rule threads>
+    normalise = [parse_kv(j["resources"]) for j in jobs if j["rule"] == "normalise_vcf"]
+    assert normalise and all("cpus_per_task" not in r for r in normalise)
 
     # What the slurm plugin makes of these resources (its own code, no cluster needed).
     from snakemake_executor_plugin_slurm.utils import set_gres_string
@@ -144,12 +152,18 @@ def test_dry_run_gpu_resources(repo_root: Path, tmp_path: Path) -> None:
         __getattr__ = dict.get
 
     class Job:
-        def __init__(self, **resources: object) -> None:
+        def __init__(self, threads: int = 1, **resources: object) -> None:
+            self.threads = threads
             self.resources = Res(resources)
 
     assert set_gres_string(Job(gpu=1)).strip() == "--gpus=1"
     assert set_gres_string(Job(gpu=1, gpu_model="h100")).strip() == "--gpus=h100:1"
     assert set_gres_string(Job(gpu=0)).strip() == ""
+    # without a cpus_per_task resource the plugin requests the rule's threads (normalise_vcf: 2)
+    from snakemake_executor_plugin_slurm.submit_string import get_cpu_setting
+
+    assert get_cpu_setting(Job(threads=2, **normalise[0]), False) == "--cpus-per-task=2"
+    assert get_cpu_setting(Job(threads=2, cpus_per_task=1), False) == "--cpus-per-task=1"
     if not has_gpu_model:
         pytest.skip("workflow schema has no models[].gpu_model: gpu_model part not checked")
 

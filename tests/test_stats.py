@@ -151,6 +151,17 @@ def test_gene_correlations_reports_unpredicted_genes_and_duplicates() -> None:
         {"model": "m", "gene_id": "g1", "individual": inds, "predicted": [6.0, 5, 4, 3, 2, 1]}
     )
     table = gene_correlations(pred, meas).set_index("gene_id")
+    # g3: predicted, but measured for nobody (absent from the measured table)
+    pred3 = pd.concat([pred, pred.assign(gene_id="g3")], ignore_index=True)
+    t3 = gene_correlations(pred3, meas).set_index("gene_id")
+    assert t3.loc["g3", "status"] == "no measurement"
+    assert t3.loc["g3", "n_individuals"] == 0 and t3.loc["g3", "sign_class"] == "not tested"
+    assert t3.loc["g1", "status"] == "ok"
+    # a measured row that is all NaN is "no measurement" too; 2 values is "too few"
+    res = correlate_matrices(
+        np.array([[1.0, 2, 3], [1.0, 2, 3]]), np.array([[np.nan] * 3, [1.0, 2, np.nan]])
+    )
+    assert list(res["status"]) == ["no measurement", "too few individuals"]
     assert table.loc["g2", "status"] == "no prediction"
     assert table.loc["g2", "sign_class"] == "not tested"
     assert table.loc["g1", "spearman_r"] == pytest.approx(-1.0)

@@ -96,8 +96,10 @@ def read_states(path: str | Path, *, state_map: Mapping[str, str] | None = None)
             mapped.append(mapping[name])
         else:
             raise InputError(
-                f"{path}: line {number}: state {name!r} has no ENCODE label; add it to the "
-                f"chromatin state_map (labels: {', '.join(ENCODE_LABELS)})"
+                f"{path}: line {number}: state {name!r} has no ENCODE label; map it in the "
+                f"config key evaluation.chromatin_state_mapping (e.g. {{{name!r}: 'TSS'}}; "
+                f"labels: {', '.join(ENCODE_LABELS)}), or set that key to 'roadmap15' for a "
+                "Roadmap 15-state ChromHMM file"
             )
     table = pd.DataFrame(
         {"chrom": chroms, "start": starts, "end": ends, "state": mapped, "line": lines}
@@ -161,21 +163,25 @@ def assign_states(
 
 
 def state_map_from_config(value: str | Mapping[str, str] | None) -> dict[str, str] | None:
-    """Config value -> state map: None or "encode" (identity on the ENCODE labels),
-    "roadmap15" (ROADMAP_15_STATE), or an explicit {file state: ENCODE label} mapping whose
-    labels are checked."""
+    """Config value (evaluation.chromatin_state_mapping) -> state map for read_states.
+
+    None or "encode": None (identity on the ENCODE labels); "roadmap15": ROADMAP_15_STATE;
+    a {file state: ENCODE label} mapping: its labels are checked and it is added to the
+    identity on the ENCODE labels (a partial mapping keeps ENCODE names as they are).
+    """
     if value is None or value == "encode":
         return None
     if value == "roadmap15":
         return dict(ROADMAP_15_STATE)
-    if isinstance(value, str):
+    if isinstance(value, str) or not isinstance(value, Mapping):
         raise InputError(
-            f"chromatin state_map {value!r} is unknown: use 'encode', 'roadmap15' or a mapping"
+            f"config key evaluation.chromatin_state_mapping = {value!r} is unknown: use "
+            "'encode', 'roadmap15', null or a mapping {file state: ENCODE label}"
         )
     bad = {k: v for k, v in value.items() if v not in ENCODE_LABELS}
     if bad:
         raise InputError(
-            f"chromatin state_map maps to labels that are not ENCODE combined labels: {bad}; "
-            f"use {', '.join(ENCODE_LABELS)}"
+            "config key evaluation.chromatin_state_mapping maps to labels that are not ENCODE "
+            f"combined labels: {bad}; use {', '.join(ENCODE_LABELS)}"
         )
-    return dict(value)
+    return {**{label: label for label in ENCODE_LABELS}, **dict(value)}

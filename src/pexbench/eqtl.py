@@ -10,7 +10,8 @@ standard error and p-value of statsmodels OLS on the full design.
 Individuals with a missing measurement are left out of that gene; a missing dosage is replaced
 by the mean dosage of that variant over the gene's individuals (as QTLtools does) and counted
 (`n_imputed`). Variants with no variation left after residualisation (monomorphic among the
-individuals, or collinear with the covariates) get NaN statistics and status "monomorphic".
+individuals, or collinear with the covariates) get NaN statistics and status "monomorphic";
+a variant whose dosage is missing for every individual of the gene gets status "all missing".
 
 Concordance: a model's single-variant effect (alt - ref) is concordant when its sign equals the
 sign of the eQTL beta. An effect (or beta) of exactly zero is a "tie": counted separately,
@@ -102,7 +103,13 @@ def cis_eqtl(
             )
         cov_all = covariates[individuals].to_numpy(np.float64).T
     if not individuals:
-        raise InputError("no individual has both expression and genotypes")
+        raise InputError(
+            f"no individual has both expression and genotypes (genes "
+            f"{list(wide.index[:5])}{', ...' if len(wide.index) > 5 else ''}: "
+            f"{len(wide.columns)} individuals with expression, e.g. {list(wide.columns[:3])}, "
+            f"{len(geno_inds)} with genotypes, e.g. {sorted(geno_inds)[:3]}); check that the "
+            "expression table and the VCF use the same sample IDs."
+        )
     dos = genotypes[individuals].to_numpy(np.float64)
     idx = cis_indices(genes, genotypes, window)
     frames = []
@@ -115,8 +122,12 @@ def cis_eqtl(
         x = dos[rows][:, use].T
         missing = np.isnan(x)
         n_imp = missing.sum(axis=0)
+        all_missing = missing.all(axis=0)
         if missing.any():
-            x = np.where(missing, np.nanmean(x, axis=0), x)
+            col_mean = np.zeros(x.shape[1])
+            some = ~all_missing
+            col_mean[some] = np.nanmean(x[:, some], axis=0)
+            x = np.where(missing, col_mean, x)  # all-missing columns: constant 0, NaN below
         cov = cov_all[use] if covariates is not None else None
         beta, se, t, p = ols_dosage_effects(y[use], x, cov)
         pos = genotypes["pos"].to_numpy(np.int64)[rows]
@@ -134,7 +145,11 @@ def cis_eqtl(
                     "se": se,
                     "t": t,
                     "p": p,
-                    "status": np.where(np.isfinite(beta), "ok", "monomorphic"),
+                    "status": np.where(
+                        all_missing,
+                        "all missing",
+                        np.where(np.isfinite(beta), "ok", "monomorphic"),
+                    ),
                 }
             )
         )
@@ -152,20 +167,58 @@ def select_variants(
 ) -> pd.DataFrame:
     """Variants to score per gene.
 
-    "lead": the lowest p per gene (ties: the variant closest to the TSS, then the first).
+    Both modes keep only variants with p < p_threshold.
+    "lead": the lowest p per gene (ties: the variant closest to the TSS, then the first), kept
+    when p < p_threshold (a gene whose lead variant fails it has none).
     "threshold": every variant with p < p_threshold, at most `max_per_gene` per gene (lowest p
     first). Variants without a p-value are never selected.
     """
-    ok = eqtl[np.isfinite(eqtl["p"].to_numpy(np.float64))].copy()
+    if mode not in ("lead", "threshold"):
+        raise InputError(f"eQTL variant selection {mode!r} is not 'lead' or 'threshold'")
+    p = eqtl["p"].to_numpy(np.float64)
+    ok = eqtl[np.isfinite(p) & (p < p_threshold)].copy()
     ok["_absdist"] = ok["distance_to_tss"].abs()
     ok = ok.sort_values(["gene_id", "p", "_absdist"], kind="mergesort")
-    if mode == "lead":
-        out = ok.groupby("gene_id", sort=False).head(1)
-    elif mode == "threshold":
-        out = ok[ok["p"] < p_threshold].groupby("gene_id", sort=False).head(max_per_gene)
-    else:
-        raise InputError(f"eQTL variant selection {mode!r} is not 'lead' or 'threshold'")
+    out = ok.groupby("gene_id", sort=False).head(1 if mode == "lead" else max_per_gene)
     return out.drop(columns="_absdist").reset_index(drop=True)
+
+
+SCORED = "yes"
+OUTSIDE_WINDOW = "outside the haplotype window"
+AMBIGUOUS_ID = "ambiguous variant id"
+
+
+def map_to_alleles(chosen: pd.DataFrame, alleles: pd.DataFrame) -> pd.DataFrame:
+    """Map selected eQTL variants to the genes' allele tables; add `scored` (status).
+
+    chosen: rows of `select_variants` (gene_id, variant_id, pos, ...); alleles: (gene_id,
+    variant_id, pos, allele_index, ref, alt), one row per allele of each gene's haplotype
+    window. Status: "yes" (one allele matches on gene_id, variant_id and pos: allele_index
+    set), "outside the haplotype window" (none does), "ambiguous variant id" (the key names
+    several alleles of the table, or several selected rows share it: a split multi-allelic
+    site whose alleles kept one ID, as `bcftools norm -m -any` does). Ambiguous rows are kept
+    and reported, with no allele_index. Row order of `chosen` is kept.
+    """
+    keys = ["gene_id", "variant_id", "pos"]
+    alleles = alleles.astype({"pos": "int64"})
+    ambiguous = alleles.duplicated(keys, keep=False)
+    chosen_dup = chosen.duplicated(keys, keep=False).to_numpy(bool)
+    merged = chosen.merge(alleles[~ambiguous], on=keys, how="left", validate="many_to_one")
+    amb_keys = set(
+        zip(alleles.loc[ambiguous, "gene_id"], alleles.loc[ambiguous, "variant_id"], strict=True)
+    )
+    is_amb = np.array(
+        [(g, v) in amb_keys for g, v in zip(merged["gene_id"], merged["variant_id"], strict=True)],
+        dtype=bool,
+    )
+    outside = merged["allele_index"].isna().to_numpy(bool)
+    merged["scored"] = SCORED
+    merged.loc[outside, "scored"] = OUTSIDE_WINDOW
+    amb = (outside & is_amb) | chosen_dup
+    merged.loc[amb, "scored"] = AMBIGUOUS_ID
+    merged["allele_index"] = merged["allele_index"].astype("Int64")
+    merged.loc[amb, "allele_index"] = pd.NA
+    return merged
 
 
 def sign_concordance(effect: Sequence[float], beta: Sequence[float]) -> pd.Series:

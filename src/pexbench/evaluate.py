@@ -8,7 +8,10 @@ natural diploid total; with `mean` it is the log of the mean haplotype.)
 variant_effects: per model and scored eQTL variant, predicted_effect = mean over tracks of
 f(alt_value) - f(ref_value) with f = log1p or identity (the same choice as in aggregate), the eQTL
 beta and p, the chromatin state at the variant, and `concordant` (sign agreement, NA for a tie:
-see pexbench.eqtl.sign_concordance).
+see pexbench.eqtl.sign_concordance). A variant outside the window the model reads (predictions
+with in_model_input False, see pexbench.predict) has no predicted effect: predicted_effect NaN,
+concordant NA and status "outside model input"; it is counted apart from concordant,
+discordant and tie (`outside_model_input` in the summary).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK
 Combine = Literal["sum", "mean"]
 NO_STATE_DATA = "no state data"
 NO_EQTL = "no eQTL"
+STATUS_SCORED = "scored"
+STATUS_OUTSIDE = "outside model input"
 
 VARIANT_EFFECT_COLUMNS = [
     "model",
@@ -42,6 +47,7 @@ VARIANT_EFFECT_COLUMNS = [
     "eqtl_p",
     "predicted_effect",
     "concordant",
+    "status",
 ]
 
 
@@ -114,7 +120,14 @@ def aggregate(
     if log1p:
         both = np.log1p(both)
     if np.isnan(both).any():
-        raise InputError("haplotype predictions have missing values for some tracks")
+        bad_rows, bad_cols = np.nonzero(np.isnan(both))
+        genes = sorted({str(g) for g in assignment["gene_id"].to_numpy()[bad_rows]})
+        tracks = sorted({str(wide.columns[c]) for c in bad_cols})
+        raise InputError(
+            f"model {model!r}: haplotype predictions have missing values (NaN) for "
+            f"{len(genes)} gene(s), e.g. {genes[:5]}, track(s) {tracks[:5]}; the prediction "
+            "files are incomplete or mix runs with different tracks: re-run predict."
+        )
     return pd.DataFrame(
         {
             "model": model,
@@ -142,11 +155,11 @@ def variant_effects(
     without one is in the `attrs["counts"]` of the result (and in `variant_effect_counts`).
     """
     vp = variant_predictions
-    missing = [
+    missing_cols = [
         c for c in ["gene_id", "variant_id", "track", "ref_value", "alt_value"] if c not in vp
     ]
-    if missing:
-        raise InputError(f"variant predictions lack column(s) {missing}")
+    if missing_cols:
+        raise InputError(f"variant predictions lack column(s) {missing_cols}")
     dup = vp.duplicated(["gene_id", "variant_id", "track"])
     if dup.any():
         row = vp.loc[dup].iloc[0]
@@ -157,11 +170,22 @@ def variant_effects(
         )
     f = np.log1p if log1p else (lambda v: v)
     diff = f(vp["alt_value"].to_numpy(np.float64)) - f(vp["ref_value"].to_numpy(np.float64))
+    inside = (
+        vp["in_model_input"].map(lambda v: v in (True, "True", "true", 1)).to_numpy(bool)
+        if "in_model_input" in vp
+        else np.ones(len(vp), dtype=bool)
+    )
     effect = (
-        pd.DataFrame({"gene_id": vp["gene_id"], "variant_id": vp["variant_id"], "d": diff})
-        .groupby(["gene_id", "variant_id"], sort=False)["d"]
-        .mean()
-        .rename("predicted_effect")
+        pd.DataFrame(
+            {
+                "gene_id": vp["gene_id"],
+                "variant_id": vp["variant_id"],
+                "d": np.where(inside, diff, np.nan),
+                "inside": inside,
+            }
+        )
+        .groupby(["gene_id", "variant_id"], sort=False)
+        .agg(predicted_effect=("d", "mean"), inside=("inside", "all"))
         .reset_index()
     )
     table = eqtl_selected.merge(effect, on=["gene_id", "variant_id"], how="inner")
@@ -183,10 +207,14 @@ def variant_effects(
             "predicted_effect": table["predicted_effect"].to_numpy(np.float64),
         }
     )
+    inside_rows = table["inside"].to_numpy(bool)
+    out.loc[~inside_rows, "predicted_effect"] = np.nan
     out["concordant"] = sign_concordance(out["predicted_effect"], out["eqtl_beta"]).to_numpy()
+    out["status"] = np.where(inside_rows, STATUS_SCORED, STATUS_OUTSIDE)
     out.attrs["counts"] = {
         "selected_variants": len(eqtl_selected),
-        "scored": len(out),
+        "scored": int(inside_rows.sum()),
+        "outside_model_input": int((~inside_rows).sum()),
         "selected_without_prediction": len(eqtl_selected) - len(out),
     }
     return out[VARIANT_EFFECT_COLUMNS]
@@ -223,17 +251,26 @@ def sign_classes_by_state(correlations: pd.DataFrame, lead: pd.DataFrame) -> pd.
     )
 
 
-def _concordance_counts(concordant: pd.Series) -> dict[str, Any]:
-    c = concordant.astype("boolean")
+def _concordance_counts(concordant: pd.Series, status: pd.Series | None = None) -> dict[str, Any]:
+    """Counts of concordant, discordant and tie among variants the model saw, plus
+    `outside_model_input` (status "outside model input": no prediction, in none of the three);
+    n_variants = concordant + discordant + tie + outside_model_input."""
+    outside = (
+        (status == STATUS_OUTSIDE).to_numpy(bool)
+        if status is not None
+        else np.zeros(len(concordant), dtype=bool)
+    )
+    c = concordant.astype("boolean")[~outside]
     n_conc = int((c == True).sum())  # noqa: E712  (nullable boolean: NA excluded)
     n_disc = int((c == False).sum())  # noqa: E712
     n_tie = int(c.isna().sum())
     decided = n_conc + n_disc
     return {
-        "n_variants": len(c),
+        "n_variants": len(concordant),
         "concordant": n_conc,
         "discordant": n_disc,
         "tie": n_tie,
+        "outside_model_input": int(outside.sum()),
         "fraction_concordant": n_conc / decided if decided else None,
     }
 
@@ -248,7 +285,8 @@ def summarise(
     Per model: genes (rows), genes_evaluated (status ok), status counts, median Pearson and
     Spearman r over evaluated genes, significant genes (sign class), fraction of them with a
     negative sign, and (if a variant table is given) concordance overall and per chromatin
-    state: counts of concordant, discordant, tie and fraction_concordant =
+    state: counts of concordant, discordant, tie, outside_model_input (variants outside the
+    model's input: no prediction, in none of the other three) and fraction_concordant =
     concordant / (concordant + discordant); with `sign_by_state` (from
     `sign_classes_by_state`), gene counts per lead-eQTL state and sign class.
     """
@@ -270,9 +308,14 @@ def summarise(
         }
         if variant_table is not None:
             vt = variant_table[variant_table["model"] == model]
-            entry["concordance"] = _concordance_counts(vt["concordant"])
+            has_status = "status" in vt
+            entry["concordance"] = _concordance_counts(
+                vt["concordant"], vt["status"] if has_status else None
+            )
             entry["concordance_by_state"] = {
-                str(state): _concordance_counts(g["concordant"])
+                str(state): _concordance_counts(
+                    g["concordant"], g["status"] if has_status else None
+                )
                 for state, g in vt.groupby("chromatin_state", sort=True)
             }
         if sign_by_state is not None:

@@ -38,6 +38,7 @@ REASON_CONTIG = "contig not in FASTA"
 REASON_REGION = "TSS outside the selected regions"
 REASON_EXPRESSION = "not in the expression table"
 REASON_NOT_LISTED = "not in the requested gene list"
+REASON_NOT_IN_ANNOTATION = "not in annotation"
 
 GeneFormat = Literal["auto", "gtf", "tsv"]
 
@@ -344,16 +345,24 @@ def parse_region(text: str) -> Region:
 def filter_regions(
     genes: pd.DataFrame, regions: Sequence[str | Region]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep genes whose TSS lies in any region (1-based inclusive; `22` and `chr22` agree)."""
+    """Keep genes whose TSS lies in any region (1-based inclusive; `22` and `chr22` agree).
+
+    A region whose contig matches no gene contig is an InputError naming the entry
+    (`genes.regions[i]`) and the gene contigs."""
     parsed = [r if isinstance(r, Region) else parse_region(r) for r in regions]
     chroms = list(pd.unique(genes["chrom"]))
     tss1 = genes["tss"].to_numpy(dtype=np.int64) + 1
     keep = np.zeros(len(genes), dtype=bool)
-    for region in parsed:
+    for i, region in enumerate(parsed):
         try:
             chrom = match_contig(region.chrom, chroms)
         except ContigError:
-            continue
+            shown = ", ".join(map(str, chroms[:25])) + (" ..." if len(chroms) > 25 else "")
+            raise InputError(
+                f"genes.regions[{i}] = {str(region)!r}: contig {region.chrom!r} matches no contig "
+                f"of the gene annotation (contigs: {shown or 'none'}); fix the region's contig "
+                "name or remove the entry"
+            ) from None
         inside = genes["chrom"].to_numpy() == chrom
         inside &= tss1 >= region.start
         if region.end is not None:
@@ -372,6 +381,26 @@ def filter_expressed(
     matched = match_gene_ids(genes["gene_id"], expression_ids)
     keep = genes["gene_id"].isin(list(matched)).to_numpy()
     return genes[keep].reset_index(drop=True), _dropped(genes[~keep], REASON_EXPRESSION)
+
+
+def unmatched_expression_ids(
+    annotation_ids: Iterable[str], expression_ids: Iterable[str]
+) -> pd.DataFrame:
+    """Expression gene ids that match no gene of the annotation (with or without version
+    suffix), as dropped rows (`DROPPED_COLUMNS`; symbol, chrom and tss NA) with reason
+    `REASON_NOT_IN_ANNOTATION`, in the expression table's order."""
+    ids = list(dict.fromkeys(str(g) for g in expression_ids))
+    matched = match_gene_ids(ids, annotation_ids)
+    missing = [g for g in ids if g not in matched]
+    return pd.DataFrame(
+        {
+            "gene_id": pd.Series(missing, dtype=object),
+            "symbol": pd.Series([None] * len(missing), dtype=object),
+            "chrom": pd.Series([None] * len(missing), dtype=object),
+            "tss": pd.Series([pd.NA] * len(missing), dtype="Int64"),
+            "reason": pd.Series([REASON_NOT_IN_ANNOTATION] * len(missing), dtype=object),
+        }
+    )
 
 
 def filter_gene_list(
@@ -405,6 +434,9 @@ def prepare_genes(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The workflow's gene table: read, filter by type, gene list, regions, contigs, expression.
 
+    Expression ids that match no annotation gene are dropped rows with reason
+    `REASON_NOT_IN_ANNOTATION` (gene_id = the expression table's id; symbol, chrom, tss NA).
+
     Regions are applied before contig harmonisation, so that a genome-wide annotation restricted
     to the FASTA's contigs by `regions` is no error. Returns (genes sorted by chrom order of the
     FASTA then TSS, dropped genes with reasons). Duplicate ids among the kept genes are an error.
@@ -412,6 +444,11 @@ def prepare_genes(
     path = Path(path)
     genes = _read_raw(path, fmt)
     dropped: list[pd.DataFrame] = []
+    if expression_ids is not None:
+        expression_ids = list(expression_ids)
+        # expression ids with no gene in the whole annotation (the others are dropped, if at
+        # all, with the reason of the filter that removed their gene)
+        dropped.append(unmatched_expression_ids(genes["gene_id"], expression_ids))
     genes, d = _filter_gene_types(genes, gene_types, path)
     dropped.append(d)
     if gene_ids is not None:

@@ -319,11 +319,14 @@ def concordance_by_state(
     and model, with Wilson 95% intervals, the 0.5 chance line and n written above each bar.
 
     Rows with a missing ``concordant`` value (no eQTL effect, zero predicted effect) are counted
-    per model in the legend, not drawn.
+    per model in the legend, not drawn; so are variants outside the model's input (``status``
+    "outside model input"), apart.
     """
     _require(variant_effects, [model_col, state_col, concordant_col], "concordance_by_state")
     models = _models(variant_effects, model_col)
     df = variant_effects[[model_col, state_col, concordant_col]].copy()
+    status = variant_effects.get("status", pd.Series("scored", index=variant_effects.index))
+    df["_outside"] = status.astype(str).eq("outside model input")
     df[model_col] = df[model_col].astype(str)
     df[state_col] = df[state_col].fillna("none").astype(str)
     conc = df[concordant_col]
@@ -353,7 +356,8 @@ def concordance_by_state(
     x = np.arange(len(states), dtype=np.float64)
     for i, model in enumerate(models):
         sub = df[df[model_col] == model]
-        n_missing = int(sub["_c"].isna().sum())
+        n_outside = int(sub["_outside"].sum())
+        n_missing = int(sub["_c"].isna().sum()) - n_outside
         sub = sub[sub["_c"].notna()]
         k = np.array(
             [sub["_c"].sum()] + [sub.loc[sub[state_col] == s, "_c"].sum() for s in states[1:]],
@@ -365,7 +369,9 @@ def concordance_by_state(
         frac = np.divide(k, n, out=np.full_like(k, np.nan), where=n > 0)
         ci = wilson_interval(k, n)
         xi = x - 0.4 + width * (i + 0.5)
-        label = model + (f" ({n_missing} without a sign)" if n_missing else "")
+        notes = [f"{n_missing} without a sign"] if n_missing else []
+        notes += [f"{n_outside} outside its input"] if n_outside else []
+        label = model + (f" ({', '.join(notes)})" if notes else "")
         ax.bar(
             xi, np.nan_to_num(frac), width=width * 0.9, color=PALETTE[i % len(PALETTE)], label=label
         )

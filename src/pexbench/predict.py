@@ -8,6 +8,12 @@ the reference inside the model's window (variants outside it, or the empty haplo
 extra forward. A background thread builds sequences and hands batches to the model through a
 bounded queue, so CPU sequence building overlaps model compute.
 
+Single-variant effects (predict_variants) are computed only for alleles the model can see: an
+allele is "in the model input" when its REF span [pos, pos + len(ref)) overlaps the genome
+window the model reads (`model_input_span`). The others are not sent to the model; they get
+`in_model_input` False and NaN values (their alt sequence would equal the reference inside
+the model's input, which is no prediction of an effect of zero).
+
 Outputs are tidy DataFrames; the TSS bins are reduced per track with `bin_reduce` (mean|sum).
 Statistics (counts of requests, built and sent sequences, seconds, sequences/s) are in
 `DataFrame.attrs["stats"]` and logged.
@@ -80,6 +86,38 @@ class PredictStats:
             "waiting_for_sequences_s": round(self.wait_seconds, 3),
             "sequences_per_s": round(self.sent / self.seconds, 3) if self.seconds > 0 else 0.0,
         }
+
+
+def model_input_span(model: SequenceModel, strand: str) -> tuple[int, int]:
+    """Genome window a model reads for a gene on `strand`, as offsets [lo, hi) from the TSS.
+
+    A model may say so itself with a method `input_span(strand) -> (lo, hi)`. Otherwise:
+    Xpresso (info.kind "xpresso") reads the 10,500-bp gene-strand window placed by
+    pexbench.models.xpresso.window_offsets (+ strand [tss - tss_index, ...), - strand
+    [..., tss + tss_index + 1)); every other model reads its whole input,
+    [tss - L // 2, tss + L - L // 2) with L = info.sequence_length.
+    """
+    own = getattr(model, "input_span", None)
+    if callable(own):
+        lo, hi = own(strand)
+        return int(lo), int(hi)
+    length = int(model.info.sequence_length)
+    centre = length // 2
+    if model.info.kind == "xpresso":
+        from pexbench.models.xpresso import DEFAULT_TSS_INDEX, INPUT_LENGTH, window_offsets
+
+        tss_index = int(getattr(model, "tss_index", DEFAULT_TSS_INDEX))
+        plus_start, minus_start = window_offsets(length, tss_index)
+        start = minus_start if strand == "-" else plus_start
+        return start - centre, start - centre + INPUT_LENGTH
+    return -centre, length - centre
+
+
+def allele_in_model_input(gene: GeneHaplotypes, allele: int, span: tuple[int, int]) -> bool:
+    """True when the allele's REF span [pos, pos + len(ref)) overlaps [tss + lo, tss + hi)."""
+    pos = int(gene.allele_pos[allele])
+    end = pos + max(len(gene.allele_ref[allele]), 1)
+    return pos < gene.tss + span[1] and end > gene.tss + span[0]
 
 
 def _check_window(gene: GeneHaplotypes, length: int, model_name: str) -> None:
@@ -326,8 +364,11 @@ def predict_variants(
     """Single-variant effects: each allele alone in the reference vs the reference.
 
     `variants`: DataFrame[gene_id, allele_index] (index into the gene's allele table).
-    Returns DataFrame[gene_id, variant_id, allele_index, track, ref_value, alt_value];
-    variant_id is GeneHaplotypes.allele_id of that allele.
+    Returns DataFrame[gene_id, variant_id, allele_index, track, ref_value, alt_value,
+    in_model_input]; variant_id is GeneHaplotypes.allele_id of that allele. Alleles whose REF
+    span does not overlap the window the model reads (`model_input_span`) are not sent to the
+    model: in_model_input False, ref_value and alt_value NaN. A gene's reference is predicted
+    only when one of its alleles is in the model input.
     """
     if bin_reduce not in BIN_REDUCE:
         raise ModelError(f"bin_reduce: {bin_reduce!r} is not one of {', '.join(BIN_REDUCE)}.")
@@ -337,11 +378,13 @@ def predict_variants(
     by_gene = {gene.gene_id: g for g, gene in enumerate(genes)}
     requests: list[tuple[int, npt.NDArray[np.int32]]] = []
     rows: list[tuple[int, int, int]] = []  # (variant row, gene idx, allele) in request order
+    outside: list[tuple[int, int, int]] = []  # (variant row, gene idx, allele), not sent
     wanted = variants.reset_index(drop=True)
     order = sorted(
         range(len(wanted)),
         key=lambda r: (by_gene.get(str(wanted.at[r, "gene_id"]), -1), r),
     )
+    spans = {s: model_input_span(model, s) for s in ("+", "-")}
     current = -1
     for r in order:
         gid = str(wanted.at[r, "gene_id"])
@@ -357,6 +400,10 @@ def predict_variants(
                 f"predict_variants: variant row {r}: allele_index {a} is outside gene {gid}'s "
                 f"allele table (0..{len(genes[g].allele_id) - 1})."
             )
+        span = spans["-" if genes[g].strand == "-" else "+"]
+        if not allele_in_model_input(genes[g], a, span):
+            outside.append((r, g, a))
+            continue
         if g != current:
             requests.append((g, _EMPTY))  # the gene's reference, once
             rows.append((-1, g, -1))
@@ -380,6 +427,7 @@ def predict_variants(
             ref_slot[g] = int(slot)
         else:
             alt_rows.append((r, g, a, int(slot)))
+    alt_rows += [(r, g, a, -1) for r, g, a in outside]
     alt_rows.sort()
     keys = pd.DataFrame(
         {
@@ -388,16 +436,37 @@ def predict_variants(
                 [genes[g].allele_id[a] for _r, g, a, _s in alt_rows], dtype=object
             ),
             "allele_index": np.array([a for _r, _g, a, _s in alt_rows], dtype=np.int64),
+            "in_model_input": np.array([s >= 0 for _r, _g, _a, s in alt_rows], dtype=bool),
         }
     )
     tracks = model.info.track_names
-    if alt_rows:
-        ref = reduced[[ref_slot[g] for _r, g, _a, _s in alt_rows]]
-        alt = reduced[[s for _r, _g, _a, s in alt_rows]]
-    else:
-        ref = alt = np.zeros((0, len(tracks)))
+    ref = np.full((len(alt_rows), len(tracks)), np.nan)
+    alt = np.full((len(alt_rows), len(tracks)), np.nan)
+    for i, (_r, g, _a, s) in enumerate(alt_rows):
+        if s >= 0:
+            ref[i] = reduced[ref_slot[g]]
+            alt[i] = reduced[s]
     df = _tidy(keys, ref, tracks, "ref_value")
     df["alt_value"] = alt.reshape(-1)
-    df = df[["gene_id", "variant_id", "allele_index", "track", "ref_value", "alt_value"]]
-    df.attrs["stats"] = stats.as_dict()
+    df = df[
+        [
+            "gene_id",
+            "variant_id",
+            "allele_index",
+            "track",
+            "ref_value",
+            "alt_value",
+            "in_model_input",
+        ]
+    ]
+    stats_dict: dict[str, float | int] = stats.as_dict()
+    stats_dict["alleles_outside_model_input"] = len(outside)
+    if outside:
+        (progress or log).info(
+            "%s: %d of %d alleles lie outside the model's input: not predicted (NaN)",
+            model.info.name,
+            len(outside),
+            len(alt_rows),
+        )
+    df.attrs["stats"] = stats_dict
     return df

@@ -11,8 +11,10 @@ Both are computed for all genes at once (one matrix per model). Individuals with
 prediction or measurement are left out of that gene only (`n_individuals` says how many remain).
 Genes are never dropped: a gene whose prediction or measurement is constant across the remaining
 individuals, or that has fewer than `min_individuals` of them, keeps its row with NaN statistics
-and a `status` saying why. BH FDR (`fdr_bh` of statsmodels' `multipletests`) is computed within
-each model over the genes with a p-value.
+and a `status` saying why ("no measurement" when no individual has a measured value for a
+gene the model predicted, "no prediction" for a measured gene the model did not predict).
+BH FDR (`fdr_bh` of statsmodels' `multipletests`) is computed within each model over the genes
+with a p-value.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ STATUS_FEW = "too few individuals"
 STATUS_CONST_PRED = "constant prediction"
 STATUS_CONST_MEAS = "constant measurement"
 STATUS_NO_PRED = "no prediction"
+STATUS_NO_MEAS = "no measurement"  # predicted, but no measured value for any individual
 
 SIGN_POS = "significant positive"
 SIGN_NEG = "significant negative"
@@ -139,6 +142,7 @@ def correlate_matrices(
     }
     status = np.full(n_genes, STATUS_OK, dtype=object)
     status[n_ind < max(min_individuals, 2)] = STATUS_FEW
+    status[~np.isfinite(y).any(axis=1)] = STATUS_NO_MEAS
     # Constant across the individuals that are used (exact equality, as scipy tests it).
     big = np.where(complete, x, np.nan)
     const_x = np.nanmax(big, axis=1, initial=-np.inf) == np.nanmin(big, axis=1, initial=np.inf)

@@ -72,7 +72,11 @@ def model_length(spec):
     if spec["sequence_length"]:
         return spec["sequence_length"]
     if spec["type"] == "enformer":
-        return ENFORMER_TINY_LENGTH if spec["weights"] == "tiny" else ENFORMER_LENGTH
+        return (
+            ENFORMER_TINY_LENGTH
+            if str(spec["weights"]).lower() == "tiny"
+            else ENFORMER_LENGTH
+        )
     if spec["type"] == "xpresso":
         return 2 * max(spec["tss_index"] + 1, XPRESSO_INPUT - spec["tss_index"])
     return PROBE_LENGTH
@@ -106,6 +110,33 @@ def model_gpu_model(wildcards):
     """SLURM GPU type of a CUDA model; None leaves the resource unset (CPU models, any GPU)."""
     spec = MODELS[wildcards.model]
     return spec["gpu_model"] if spec["device"].startswith("cuda") else None
+
+
+def model_slurm_partition(wildcards, input, attempt, threads):
+    """SLURM partition of the model's predict jobs: models[].slurm_partition, or for null the
+    slurm_partition of the default resources (the SLURM profile's default-resources), which
+    this rule resource would otherwise replace; None (no default either) leaves it unset.
+    """
+    partition = MODELS[wildcards.model]["slurm_partition"]
+    if partition is not None:
+        return partition
+    defaults = workflow.resource_settings.default_resources
+    # no default partition, or no default resources at all: unset
+    try:
+        default = defaults["slurm_partition"]
+    except (KeyError, TypeError):
+        return None
+    if not hasattr(default, "evaluate"):  # a plain value
+        return default
+    # the profile's value is an expression: evaluated as Snakemake evaluates resources
+    return default.evaluate(
+        wildcards,
+        input=input,
+        attempt=attempt,
+        threads=threads,
+        rulename="predict",
+        async_run=workflow.async_run,
+    ).value
 
 
 def model_inputs(wildcards):

@@ -32,6 +32,8 @@ rule eqtl:
         "results/eqtl/{shard}.tsv.gz",
     log:
         "logs/eqtl/{shard}.log",
+    benchmark:
+        "benchmarks/eqtl/{shard}.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:

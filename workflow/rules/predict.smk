@@ -19,6 +19,7 @@ rule predict:
     resources:
         gpu=model_gpus,
         gpu_model=model_gpu_model,
+        slurm_partition=model_slurm_partition,
     params:
         spec=model_spec,
         index=model_index,
@@ -46,6 +47,7 @@ rule predict_variants:
     resources:
         gpu=model_gpus,
         gpu_model=model_gpu_model,
+        slurm_partition=model_slurm_partition,
     params:
         spec=model_spec,
         index=model_index,

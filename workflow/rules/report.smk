@@ -36,6 +36,7 @@ REPORT_BENCHMARKS = [
     *expand(rules.predict.benchmark, model=MODELS, shard=SHARDS),
     *expand(rules.predict_variants.benchmark, model=MODELS, shard=SHARDS),
     *(shard_files(rules.baseline.benchmark) if config["baseline"]["enabled"] else []),
+    *shard_files(rules.eqtl.benchmark),
 ]
 
 
@@ -229,7 +230,7 @@ rule report_tables:
     conda:
         "../../envs/pexbench.yaml"
     params:
-        max_rows=config.get("report", {}).get("max_table_rows", 5000),
+        max_rows=config["report"]["max_table_rows"],
     script:
         "../scripts/report_tables.py"
 

@@ -3,13 +3,14 @@
 `lead`: the lowest-p variant per gene, kept when p < eqtl_p_threshold; `threshold`: every
 variant with p < eqtl_p_threshold. At most max_variants_per_gene per gene (lowest p first).
 A selected variant must be an allele of the gene's haplotype window (the longest model input
-around the TSS) to be scored by the models: the others are counted and logged.
+around the TSS) to be scored by the models: the others are counted and logged, as are selected
+variants whose id is ambiguous (status "ambiguous variant id", see pexbench.eqtl.map_to_alleles).
 """
 
 import pandas as pd
 from wfutil import read_table, start_logging, write_table
 
-from pexbench.eqtl import select_variants
+from pexbench.eqtl import AMBIGUOUS_ID, map_to_alleles, select_variants
 from pexbench.haplotypes import load_shard
 
 log = start_logging(snakemake.log[0])
@@ -18,15 +19,7 @@ eqtl = read_table(snakemake.input.eqtl, dtype={"gene_id": str, "variant_id": str
 chosen = select_variants(
     eqtl, mode=params.how, p_threshold=params.p_threshold, max_per_gene=params.max_per_gene
 )
-n_lead = len(chosen)
-chosen = chosen[chosen["p"] < params.p_threshold].reset_index(drop=True)
-log.info(
-    "%d variants selected (%s); %d fail p < %g",
-    len(chosen),
-    params.how,
-    n_lead - len(chosen),
-    params.p_threshold,
-)
+log.info("%d variants selected (%s, p < %g)", len(chosen), params.how, params.p_threshold)
 
 alleles = []
 for gene in load_shard(snakemake.input.haplotypes):
@@ -47,19 +40,17 @@ table = (
     if alleles
     else pd.DataFrame(columns=["gene_id", "variant_id", "pos", "allele_index", "ref", "alt"])
 )
-# An id naming several alleles of one gene (e.g. a split multi-allelic record) is ambiguous.
-ambiguous = table.duplicated(["gene_id", "variant_id", "pos"], keep=False)
-merged = chosen.merge(
-    table[~ambiguous], on=["gene_id", "variant_id", "pos"], how="left", validate="one_to_one"
-)
-outside = merged["allele_index"].isna()
-amb_keys = set(
-    zip(table.loc[ambiguous, "gene_id"], table.loc[ambiguous, "variant_id"], strict=True)
-)
-is_amb = [(g, v) in amb_keys for g, v in zip(merged["gene_id"], merged["variant_id"], strict=True)]
-merged["scored"] = "yes"
-merged.loc[outside, "scored"] = "outside the haplotype window"
-merged.loc[outside & pd.Series(is_amb), "scored"] = "ambiguous variant id"
+# Split multi-allelic sites sharing one ID (in the allele table or among the selected eQTL
+# rows) are "ambiguous variant id": reported, not scored (pexbench.eqtl.map_to_alleles).
+merged = map_to_alleles(chosen, table)
+n_amb = int((merged["scored"] == AMBIGUOUS_ID).sum())
+if n_amb:
+    log.warning(
+        "%d selected variants have an ambiguous id (several alleles or eQTL rows share gene, "
+        "id and position, e.g. %s): not scored; give split multi-allelic records distinct IDs "
+        "(bcftools annotate --set-id '%%CHROM:%%POS:%%REF:%%ALT')",
+        n_amb,
+        merged.loc[merged["scored"] == AMBIGUOUS_ID, "variant_id"].iloc[0],
+    )
 log.info("selected variants by status: %s", merged["scored"].value_counts().to_dict())
-merged["allele_index"] = merged["allele_index"].astype("Int64")
 write_table(merged, snakemake.output[0])

@@ -58,7 +58,7 @@ settings = {
     ],
 }
 summary = {
-    "models": summarise(correlations, effects),
+    "models": summarise(correlations, effects, sign_by_state=read_table(inp.sign_classes_by_state)),
     "run": run,
     "settings": settings,
 }

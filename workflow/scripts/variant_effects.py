@@ -2,13 +2,15 @@
 
 predicted_effect = f(alt_value) - f(ref_value) (the variant alone in the reference sequence;
 f = log1p for the models aggregate log-transforms, identity otherwise), mean over tracks;
-concordant = sign agreement with the eQTL beta (NA for a tie). See pexbench.evaluate.
+concordant = sign agreement with the eQTL beta (NA for a tie). A variant outside the window the
+model reads (predict_variants: in_model_input False) gets status "outside model input",
+predicted_effect NaN and concordant NA (not a tie). See pexbench.evaluate.
 """
 
 import pandas as pd
 from wfutil import read_table, start_logging, write_table
 
-from pexbench.chromatin import read_states
+from pexbench.chromatin import read_states, state_map_from_config
 from pexbench.evaluate import VARIANT_EFFECT_COLUMNS, variant_effects
 
 log = start_logging(snakemake.log[0])
@@ -21,7 +23,7 @@ scored = variants[variants["scored"] == "yes"]
 log.info("selected variants by status: %s", variants["scored"].value_counts().to_dict())
 states = None
 if snakemake.input.get("states"):
-    states = read_states(snakemake.input.states, state_map=params.mapping)
+    states = read_states(snakemake.input.states, state_map=state_map_from_config(params.mapping))
 
 frames = []
 for path in snakemake.input.predictions:

@@ -174,14 +174,14 @@ class EnformerModel:
         self.reverse_complement = bool(reverse_complement)
         self.tracks = tracks
         self.device = resolve_device(device, where=f"{where}.device")
+        self.dtype = resolve_precision(precision, self.device, where=f"{where}.precision")
         if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed input shapes: pick fastest kernels
+            # cudnn.benchmark stays off: kernels chosen by timing make reruns differ in last bits
             if self.dtype == torch.float32:
                 # fp32 means fp32: cuDNN would otherwise run convolutions in TF32 (10-bit
                 # mantissa) by default on Ampere and later
                 torch.backends.cudnn.allow_tf32 = False
                 torch.backends.cuda.matmul.allow_tf32 = False
-        self.dtype = resolve_precision(precision, self.device, where=f"{where}.precision")
 
         for module in net.modules():
             if isinstance(module, Attention):
