@@ -49,6 +49,7 @@ from sklearn.linear_model import enet_path
 
 from pexbench.contigs import match_contig
 from pexbench.errors import InputError
+from pexbench.stats import require_columns
 
 MODEL_NAME = "genotype_elastic_net"
 SITE_COLUMNS = ["variant_id", "chrom", "pos"]
@@ -310,9 +311,7 @@ def elastic_net_baseline(
         ("genes", genes, ["gene_id", "chrom", "tss"]),
         ("genotypes", genotypes, SITE_COLUMNS),
     ):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise InputError(f"{name} table lacks column(s) {missing}")
+        require_columns(frame, cols, f"{name} table")
     wide = measured.pivot(index="gene_id", columns="individual", values="measured")
     geno_inds = [c for c in genotypes.columns if c not in SITE_COLUMNS]
     individuals = [i for i in wide.columns if i in set(geno_inds)]

@@ -14,14 +14,14 @@ Errors print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from pexbench import __version__
+from pexbench import __version__, genes
 from pexbench.encoding import decode
 from pexbench.errors import InputError, PexbenchError
+from pexbench.genes import REGION_PATTERN
 from pexbench.genome import Reference
 from pexbench.haplotypes import (
     AnchoredBuilder,
@@ -31,25 +31,22 @@ from pexbench.haplotypes import (
 )
 from pexbench.variants import UNPHASED_POLICIES
 
-_REGION = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)-(?P<end>[\d,]+))?$")
-
 
 def parse_region(text: str) -> tuple[str, int | None, int | None]:
     """`CHR:START-END` (1-based inclusive) -> (chrom, start0, end) 0-based half-open, or `CHR`."""
-    match = _REGION.match(text.strip())
-    if not match:
+    if not REGION_PATTERN.match(text.strip()):
         raise InputError(
             f"cannot parse region {text!r}; write it as CHR:START-END, e.g. chr22:1000-2000"
         )
-    chrom = match["chrom"]
-    if match["start"] is None:
-        return chrom, None, None
-    start, end = int(match["start"].replace(",", "")), int(match["end"].replace(",", ""))
-    if start < 1 or end < start:
+    try:
+        region = genes.parse_region(text)
+    except InputError:
         raise InputError(
             f"region {text!r}: coordinates are 1-based inclusive and START <= END is required"
-        )
-    return chrom, start - 1, end
+        ) from None
+    if region.end is None:
+        return region.chrom, None, None
+    return region.chrom, region.start - 1, region.end
 
 
 def _write_fasta(out: TextIO, header: str, seq: str, width: int) -> None:

@@ -40,9 +40,3 @@ def match_contig(name: str, available: Iterable[str], *, source: str = "", targe
             "--rename-chrs) so that they agree."
         )
     raise ContigError(f"contig {name!r}{where} matches several contigs{into}: {hits}")
-
-
-def contig_map(names: Iterable[str], available: Iterable[str], **kwargs: str) -> dict[str, str]:
-    """Map every name of `names` to its counterpart in `available` (see `match_contig`)."""
-    pool = list(available)
-    return {name: match_contig(name, pool, **kwargs) for name in names}

@@ -27,7 +27,7 @@ import pandas as pd
 from pexbench.chromatin import UNASSIGNED, assign_states
 from pexbench.eqtl import sign_concordance
 from pexbench.errors import InputError
-from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK
+from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK, require_columns
 
 Combine = Literal["sum", "mean"]
 NO_STATE_DATA = "no state data"
@@ -93,9 +93,7 @@ def aggregate(
         ("haplotype predictions", haplotype_values, ["gene_id", "haplotype", "track", "value"]),
         ("haplotype assignment", assignment, ["gene_id", "individual", "hap1", "hap2"]),
     ):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise InputError(f"{name} table lacks column(s) {missing}")
+        require_columns(frame, cols, f"{name} table")
     if haplotype_values.duplicated(["gene_id", "haplotype", "track"]).any():
         raise InputError("haplotype predictions repeat a (gene_id, haplotype, track) row")
     wide = haplotype_values.pivot(index=["gene_id", "haplotype"], columns="track", values="value")

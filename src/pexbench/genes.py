@@ -44,7 +44,7 @@ GeneFormat = Literal["auto", "gtf", "tsv"]
 
 _ATTRIBUTE = re.compile(r'(\S+)\s+"([^"]*)"')
 _VERSION = re.compile(r"\.\d+$")
-_REGION = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)-(?P<end>[\d,]+))?$")
+REGION_PATTERN = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)-(?P<end>[\d,]+))?$")
 
 
 def sniff_gene_format(path: Path) -> Literal["gtf", "tsv"]:
@@ -328,7 +328,7 @@ class Region:
 
 def parse_region(text: str) -> Region:
     """`chr22:50,300,000-51,000,000` or `chr22` (1-based, inclusive) -> `Region`."""
-    m = _REGION.match(text.strip())
+    m = REGION_PATTERN.match(text.strip())
     if not m:
         raise InputError(
             f"region {text!r} is not 'chrom:start-end' (1-based, inclusive) or 'chrom'; "

@@ -28,11 +28,12 @@ from pexbench.genes import (  # noqa: F401  (re-exported)
     filter_expressed,
     filter_regions,
     match_gene_ids,
+    parse_region,
     prepare_genes,
     read_genes,
     strip_version,
 )
-from pexbench.tables import open_text
+from pexbench.tables import GZIP_MAGIC, open_text
 
 # ---------------------------------------------------------------------------- files
 
@@ -41,7 +42,7 @@ def _compression(path: Path) -> Literal["none", "gzip", "bgzf"]:
     """`bgzf` for blocked gzip (bgzip), `gzip` for plain gzip, `none` otherwise."""
     with open(path, "rb") as fh:
         head = fh.read(18)
-    if head[:2] != b"\x1f\x8b":
+    if head[:2] != GZIP_MAGIC:
         return "none"
     # BGZF: gzip with FEXTRA (FLG bit 2) holding the subfield 'BC' (RFC 1952 + SAM spec 4.1)
     if len(head) >= 14 and head[3] & 4 and head[12:14] == b"BC":
@@ -381,8 +382,6 @@ def normalise_vcf(
 
 def _merge_regions(regions: Sequence[str], reference: dict[str, int]) -> list[tuple[str, int, int]]:
     """Regions as (FASTA contig, start, end), 1-based inclusive, sorted and merged."""
-    from pexbench.genes import parse_region
-
     spans: dict[str, list[tuple[int, int]]] = {}
     for text in regions:
         region = parse_region(text)

@@ -194,7 +194,8 @@ def sign_classes(r: np.ndarray, fdr: np.ndarray, *, alpha: float = 0.05) -> np.n
     return out
 
 
-def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    """Raise InputError naming the columns of `columns` that `frame` lacks."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(
@@ -220,8 +221,8 @@ def gene_correlations(
     """
     if method not in ("pearson", "spearman"):
         raise InputError(f"correlation method {method!r} is not 'pearson' or 'spearman'")
-    _require(predicted, ["model", "gene_id", "individual", "predicted"], "predicted table")
-    _require(measured, ["gene_id", "individual", "measured"], "measured table")
+    require_columns(predicted, ["model", "gene_id", "individual", "predicted"], "predicted table")
+    require_columns(measured, ["gene_id", "individual", "measured"], "measured table")
     for name, frame in (("predicted", predicted), ("measured", measured)):
         keys = (
             ["model", "gene_id", "individual"] if name == "predicted" else ["gene_id", "individual"]

@@ -42,6 +42,7 @@ import pysam
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError, VariantError
 from pexbench.genome import Reference
+from pexbench.inputs import vcf_samples  # noqa: F401  (re-exported)
 
 UNPHASED_POLICIES = ("error", "as_phased", "random")
 
@@ -194,12 +195,6 @@ def open_vcf(vcf: str | Path) -> pysam.VariantFile:
             f"`tabix -p vcf {path}` or `bcftools index {path}`."
         )
     return handle
-
-
-def vcf_samples(vcf: str | Path) -> list[str]:
-    """Sample names of a VCF header."""
-    with open_vcf(vcf) as handle:
-        return list(handle.header.samples)
 
 
 def vcf_contig(handle: pysam.VariantFile, chrom: str, path: str | Path) -> str:

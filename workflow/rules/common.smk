@@ -155,28 +155,14 @@ def shard_files(pattern):
     return expand(pattern, shard=SHARDS)
 
 
-def prediction_files(wildcards):
-    return expand(
-        "results/predictions/{model}/{shard}.tsv.gz", model=MODELS, shard=SHARDS
-    )
+def model_shard_files(pattern):
+    """`pattern` expanded over every model and shard."""
+    return expand(pattern, model=MODELS, shard=SHARDS)
 
 
-def baseline_files(wildcards):
-    if not config["baseline"]["enabled"]:
-        return []
-    return shard_files("results/baseline/{shard}.tsv.gz")
-
-
-def baseline_report_files(wildcards):
-    if not config["baseline"]["enabled"]:
-        return []
-    return shard_files("results/baseline/{shard}.report.tsv")
-
-
-def variant_prediction_files(wildcards):
-    return expand(
-        "results/variant_predictions/{model}/{shard}.tsv.gz", model=MODELS, shard=SHARDS
-    )
+def baseline_shard_files(pattern):
+    """`pattern` expanded over the shards when the genotype baseline runs, else none."""
+    return shard_files(pattern) if config["baseline"]["enabled"] else []
 
 
 def chromatin_files(wildcards):

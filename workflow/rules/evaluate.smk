@@ -124,7 +124,7 @@ rule chromatin_states:
 rule variant_effects:
     input:
         unpack(chromatin_files),
-        predictions=variant_prediction_files,
+        predictions=model_shard_files(rules.predict_variants.output[0]),
         variants=shard_files("results/variants/{shard}.tsv"),
     output:
         "results/evaluation/variant_effects.tsv",
@@ -146,7 +146,7 @@ rule summary:
         variant_effects=rules.variant_effects.output[0],
         sign_classes_by_state=rules.chromatin_states.output[0],
         variants=shard_files("results/variants/{shard}.tsv"),
-        baseline_reports=baseline_report_files,
+        baseline_reports=baseline_shard_files(rules.baseline.output.report),
         genes=rules.gene_table.output.genes,
         genes_dropped=rules.gene_table.output.dropped,
         individuals=rules.individuals.output[0],

@@ -58,8 +58,8 @@ rule predict_variants:
 
 rule aggregate:
     input:
-        predictions=prediction_files,
-        baseline=baseline_files,
+        predictions=model_shard_files(rules.predict.output[0]),
+        baseline=baseline_shard_files("results/baseline/{shard}.tsv.gz"),
         haplotypes=shard_files("results/haplotypes/{shard}.npz"),
     output:
         "results/expression/predicted.tsv.gz",

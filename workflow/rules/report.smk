@@ -33,9 +33,9 @@ REPORT_CATEGORIES = {
 # Benchmark TSVs of the heavy rules that this configuration runs.
 REPORT_BENCHMARKS = [
     *shard_files(rules.haplotypes.benchmark),
-    *expand(rules.predict.benchmark, model=MODELS, shard=SHARDS),
-    *expand(rules.predict_variants.benchmark, model=MODELS, shard=SHARDS),
-    *(shard_files(rules.baseline.benchmark) if config["baseline"]["enabled"] else []),
+    *model_shard_files(rules.predict.benchmark),
+    *model_shard_files(rules.predict_variants.benchmark),
+    *baseline_shard_files(rules.baseline.benchmark),
     *shard_files(rules.eqtl.benchmark),
 ]
 

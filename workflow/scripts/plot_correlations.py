@@ -1,14 +1,13 @@
 """Rule report_correlation_figures: per-gene correlation histogram and sign classes per model."""
 
-import pandas as pd
-from wfutil import start_logging
+from wfutil import read_table, start_logging
 
 from pexbench import plots
 
 log = start_logging(snakemake.log[0])
 SIGN_ORDER = ["significant positive", "significant negative", "not significant", "not tested"]
 
-corr = pd.read_csv(snakemake.input.correlations, sep="\t", dtype={"gene_id": str, "model": str})
+corr = read_table(snakemake.input.correlations, dtype={"gene_id": str, "model": str})
 value = f"{snakemake.params.correlation}_r"
 log.info("%d rows, %d models from %s", len(corr), corr["model"].nunique(), snakemake.input[0])
 plots.correlation_distribution(corr, snakemake.output.distribution, value=value)

@@ -3,8 +3,7 @@
 import json
 import shutil
 
-import pandas as pd
-from wfutil import atomic_path, start_logging
+from wfutil import atomic_path, read_table, start_logging
 
 from pexbench.report import render_table_html
 
@@ -14,7 +13,7 @@ for key in ("correlations", "variant_effects"):
     src = snakemake.input[key]
     with atomic_path(snakemake.output[key]) as tmp:
         shutil.copyfile(src, tmp)
-    table = pd.read_csv(src, sep="\t", dtype=str, keep_default_na=False)
+    table = read_table(src, dtype=str, keep_default_na=False)
     with atomic_path(snakemake.output[f"{key}_html"]) as tmp:
         tmp.write_text(render_table_html(table, title=src, max_rows=max_rows), encoding="utf-8")
     log.info("%s: %d rows (HTML view: at most %d)", src, len(table), max_rows)

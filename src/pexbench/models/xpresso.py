@@ -82,7 +82,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from pexbench.encoding import N_CODE
+from pexbench.encoding import N_CODE, reverse_complement
 from pexbench.errors import ModelError
 from pexbench.models.base import ModelInfo
 
@@ -90,7 +90,6 @@ INPUT_LENGTH = 10_500
 DEFAULT_TSS_INDEX = 6_999
 TRACK_NAME = "xpresso_expression"
 CPU_CHUNK_ROWS = 3_000  # output positions per matrix product on CPU (cache-sized blocks)
-_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 _ACTIVATIONS = ("relu", "linear")
 
 
@@ -550,7 +549,7 @@ class XpressoModel:
         out = codes[:, self._plus_start : self._plus_start + INPUT_LENGTH].copy()
         if minus.any():
             block = codes[minus, self._minus_start : self._minus_start + INPUT_LENGTH]
-            out[minus] = _COMPLEMENT[block[:, ::-1]]
+            out[minus] = reverse_complement(block)
         return out
 
     def predict(
