@@ -1,8 +1,17 @@
 import os
+import sys
 
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+
+# The checkout's library, for building the DAG and (through PYTHONPATH) for every job, also in
+# conda environments (envs/pexbench.yaml holds the dependencies only) and on cluster nodes.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from pexbench.jobs import export_library_path
+
+export_library_path(os.path.join(workflow.basedir, "src"))
 
 
 configfile: "config/config.yaml"

@@ -39,93 +39,17 @@ per-gene report (status) and get no predictions.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path
 
-from pexbench.contigs import match_contig
+from pexbench.columns import column_names, empty_table
+from pexbench.dosages import SITE_COLUMNS, cis_indices
 from pexbench.errors import InputError
+from pexbench.models.facts import BASELINE_MODEL as MODEL_NAME
 from pexbench.stats import require_columns
-
-MODEL_NAME = "genotype_elastic_net"
-SITE_COLUMNS = ["variant_id", "chrom", "pos"]
-
-
-def dosage_frame(block: object) -> pd.DataFrame:
-    """A VariantBlock (pexbench.variants) as DataFrame[variant_id, chrom, pos, <individuals>]."""
-    dos = block.dosages()  # type: ignore[attr-defined]
-    frame = pd.DataFrame(dos, columns=list(block.samples))  # type: ignore[attr-defined]
-    frame.insert(0, "pos", np.asarray(block.pos, dtype=np.int64))  # type: ignore[attr-defined]
-    frame.insert(0, "chrom", block.chrom)  # type: ignore[attr-defined]
-    frame.insert(0, "variant_id", list(block.ids))  # type: ignore[attr-defined]
-    return frame
-
-
-def read_dosages(
-    vcf: str | Path,
-    genes: pd.DataFrame,
-    window: int,
-    individuals: Sequence[str],
-) -> pd.DataFrame:
-    """Dosages of every record within `window` bp of any gene's TSS, as `dosage_frame` gives.
-
-    Reads the union of the gene windows per contig with pexbench.variants.read_variants
-    (phase is irrelevant to dosages, so unphased calls are read as written). A dosage is the
-    number of non-REF alleles (NaN if an allele is missing); normalise multi-allelic records
-    into biallelic ones first (bcftools norm -m -any) so that each ALT gets its own row.
-    """
-    from pexbench.variants import read_variants
-
-    frames = []
-    for chrom, sub in genes.groupby("chrom", sort=False):
-        tss = np.sort(sub["tss"].to_numpy(np.int64))
-        starts = np.maximum(tss - window, 0)
-        ends = tss + window + 1
-        # merge overlapping windows
-        merged: list[list[int]] = []
-        for a, b in zip(starts, ends, strict=True):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], int(b))
-            else:
-                merged.append([int(a), int(b)])
-        for a, b in merged:
-            block = read_variants(vcf, str(chrom), a, b, list(individuals), unphased="as_phased")
-            frames.append(dosage_frame(block))
-    if not frames:
-        return pd.DataFrame(columns=[*SITE_COLUMNS, *individuals])
-    out = pd.concat(frames, ignore_index=True)
-    return out.drop_duplicates(["chrom", "pos", "variant_id"]).reset_index(drop=True)
-
-
-def cis_indices(genes: pd.DataFrame, genotypes: pd.DataFrame, window: int) -> dict[str, np.ndarray]:
-    """Per gene, the row positions of `genotypes` with |pos - tss| <= window on the gene's
-    chromosome (contig names harmonised, e.g. `22` vs `chr22`)."""
-    out: dict[str, np.ndarray] = {}
-    by_chrom = {
-        c: (np.flatnonzero((genotypes["chrom"] == c).to_numpy()))
-        for c in pd.unique(genotypes["chrom"])
-    }
-    sorted_pos = {}
-    for c, rows in by_chrom.items():
-        pos = genotypes["pos"].to_numpy(np.int64)[rows]
-        order = np.argsort(pos, kind="mergesort")
-        sorted_pos[c] = (pos[order], rows[order])
-    available = list(by_chrom)
-    for gene_id, chrom, tss in genes[["gene_id", "chrom", "tss"]].itertuples(index=False):
-        try:
-            c = match_contig(str(chrom), available, source="genes", target="genotypes")
-        except InputError:
-            out[gene_id] = np.empty(0, dtype=np.int64)
-            continue
-        pos, rows = sorted_pos[c]
-        lo = np.searchsorted(pos, tss - window, side="left")
-        hi = np.searchsorted(pos, tss + window, side="right")
-        out[gene_id] = np.sort(rows[lo:hi])
-    return out
 
 
 def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -379,9 +303,6 @@ def elastic_net_baseline(
                 }
             )
         )
-    predicted = (
-        pd.concat(preds, ignore_index=True)
-        if preds
-        else pd.DataFrame(columns=["model", "gene_id", "individual", "predicted"])
-    )
-    return predicted, pd.DataFrame(rows)
+    predicted = pd.concat(preds, ignore_index=True) if preds else empty_table("predicted")
+    report = pd.DataFrame(rows, columns=column_names("baseline_report"))
+    return predicted, report

@@ -185,3 +185,13 @@ def state_map_from_config(value: str | Mapping[str, str] | None) -> dict[str, st
             f"combined labels: {bad}; use {', '.join(ENCODE_LABELS)}"
         )
     return {**{label: label for label in ENCODE_LABELS}, **dict(value)}
+
+
+def load_states(
+    path: str | Path | None, mapping: str | Mapping[str, str] | None
+) -> pd.DataFrame | None:
+    """`read_states` of `path` with the config's evaluation.chromatin_state_mapping (see
+    `state_map_from_config`); None when there is no state file (`inputs.chromatin_states`)."""
+    if path is None:
+        return None
+    return read_states(path, state_map=state_map_from_config(mapping))

@@ -27,23 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from pexbench.baseline import SITE_COLUMNS, cis_indices
+from pexbench.columns import column_names, empty_table
+from pexbench.dosages import SITE_COLUMNS, cis_indices
 from pexbench.errors import InputError
 
-EQTL_COLUMNS = [
-    "gene_id",
-    "variant_id",
-    "chrom",
-    "pos",
-    "distance_to_tss",
-    "n_individuals",
-    "n_imputed",
-    "beta",
-    "se",
-    "t",
-    "p",
-    "status",
-]
+EQTL_COLUMNS = column_names("eqtl")
 
 
 def ols_dosage_effects(
@@ -154,7 +142,7 @@ def cis_eqtl(
             )
         )
     if not frames:
-        return pd.DataFrame(columns=EQTL_COLUMNS)
+        return empty_table("eqtl")
     return pd.concat(frames, ignore_index=True)[EQTL_COLUMNS]
 
 

@@ -1,4 +1,4 @@
-"""From model outputs to evaluation tables: per-individual predictions, variant effects, summary.
+"""From model outputs to evaluation tables: per-individual predictions, variant effects, states.
 
 aggregate: per gene and individual, one predicted value per model from the predictions of the
 gene's unique haplotypes. Order of operations, per track: combine the two haplotypes (`sum` or
@@ -16,8 +16,6 @@ discordant and tie (`outside_model_input` in the summary).
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -25,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from pexbench.chromatin import UNASSIGNED, assign_states
+from pexbench.columns import column_names
 from pexbench.eqtl import sign_concordance
 from pexbench.errors import InputError
-from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK, require_columns
+from pexbench.stats import require_columns
 
 Combine = Literal["sum", "mean"]
 NO_STATE_DATA = "no state data"
@@ -35,20 +34,7 @@ NO_EQTL = "no eQTL"
 STATUS_SCORED = "scored"
 STATUS_OUTSIDE = "outside model input"
 
-VARIANT_EFFECT_COLUMNS = [
-    "model",
-    "gene_id",
-    "variant_id",
-    "chrom",
-    "pos",
-    "distance_to_tss",
-    "chromatin_state",
-    "eqtl_beta",
-    "eqtl_p",
-    "predicted_effect",
-    "concordant",
-    "status",
-]
+VARIANT_EFFECT_COLUMNS = column_names("variant_effects")
 
 
 def assignment_frame(genes: Iterable[Any]) -> pd.DataFrame:
@@ -131,7 +117,7 @@ def aggregate(
             "model": model,
             "gene_id": assignment["gene_id"].to_numpy(),
             "individual": assignment["individual"].to_numpy(),
-            "predicted": both.mean(axis=1),
+            "predicted": both.mean(axis=1) if both.size else np.zeros(len(both)),
         }
     )
 
@@ -249,102 +235,6 @@ def sign_classes_by_state(correlations: pd.DataFrame, lead: pd.DataFrame) -> pd.
     )
 
 
-def _concordance_counts(concordant: pd.Series, status: pd.Series | None = None) -> dict[str, Any]:
-    """Counts of concordant, discordant and tie among variants the model saw, plus
-    `outside_model_input` (status "outside model input": no prediction, in none of the three);
-    n_variants = concordant + discordant + tie + outside_model_input."""
-    outside = (
-        (status == STATUS_OUTSIDE).to_numpy(bool)
-        if status is not None
-        else np.zeros(len(concordant), dtype=bool)
-    )
-    c = concordant.astype("boolean")[~outside]
-    n_conc = int((c == True).sum())  # noqa: E712  (nullable boolean: NA excluded)
-    n_disc = int((c == False).sum())  # noqa: E712
-    n_tie = int(c.isna().sum())
-    decided = n_conc + n_disc
-    return {
-        "n_variants": len(concordant),
-        "concordant": n_conc,
-        "discordant": n_disc,
-        "tie": n_tie,
-        "outside_model_input": int(outside.sum()),
-        "fraction_concordant": n_conc / decided if decided else None,
-    }
-
-
-def summarise(
-    correlations: pd.DataFrame,
-    variant_table: pd.DataFrame | None = None,
-    sign_by_state: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Summary per model (for results/evaluation/summary.json).
-
-    Per model: genes (rows), genes_evaluated (status ok), status counts, median Pearson and
-    Spearman r over evaluated genes, significant genes (sign class), fraction of them with a
-    negative sign, and (if a variant table is given) concordance overall and per chromatin
-    state: counts of concordant, discordant, tie, outside_model_input (variants outside the
-    model's input: no prediction, in none of the other three) and fraction_concordant =
-    concordant / (concordant + discordant); with `sign_by_state` (from
-    `sign_classes_by_state`), gene counts per lead-eQTL state and sign class.
-    """
-    out: dict[str, Any] = {}
-    for model, sub in correlations.groupby("model", sort=True):
-        ok = sub[sub["status"] == STATUS_OK]
-        n_pos = int((sub["sign_class"] == SIGN_POS).sum())
-        n_neg = int((sub["sign_class"] == SIGN_NEG).sum())
-        entry: dict[str, Any] = {
-            "genes": len(sub),
-            "genes_evaluated": len(ok),
-            "status_counts": {k: int(v) for k, v in sub["status"].value_counts().items()},
-            "median_pearson_r": float(ok["pearson_r"].median()) if len(ok) else None,
-            "median_spearman_r": float(ok["spearman_r"].median()) if len(ok) else None,
-            "significant_genes": n_pos + n_neg,
-            "significant_positive": n_pos,
-            "significant_negative": n_neg,
-            "fraction_significant_negative": n_neg / (n_pos + n_neg) if n_pos + n_neg else None,
-        }
-        if variant_table is not None:
-            vt = variant_table[variant_table["model"] == model]
-            has_status = "status" in vt
-            entry["concordance"] = _concordance_counts(
-                vt["concordant"], vt["status"] if has_status else None
-            )
-            entry["concordance_by_state"] = {
-                str(state): _concordance_counts(
-                    g["concordant"], g["status"] if has_status else None
-                )
-                for state, g in vt.groupby("chromatin_state", sort=True)
-            }
-        if sign_by_state is not None:
-            sb = sign_by_state[sign_by_state["model"] == model]
-            entry["sign_classes_by_lead_eqtl_state"] = {
-                str(state): {
-                    str(k): int(v) for k, v in zip(g["sign_class"], g["n_genes"], strict=True)
-                }
-                for state, g in sb.groupby("chromatin_state", sort=True)
-            }
-        out[str(model)] = entry
-    return out
-
-
-def summary_json(summary: dict[str, Any]) -> str:
-    """JSON text of a summary; NaN becomes null."""
-
-    def clean(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {str(k): clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        if isinstance(v, float | np.floating):
-            return None if math.isnan(float(v)) else float(v)
-        if isinstance(v, np.integer):
-            return int(v)
-        return v
-
-    return json.dumps(clean(summary), indent=2, sort_keys=True) + "\n"
-
-
 __all__ = [
     "UNASSIGNED",
     "VARIANT_EFFECT_COLUMNS",
@@ -352,7 +242,5 @@ __all__ = [
     "assignment_frame",
     "lead_states",
     "sign_classes_by_state",
-    "summarise",
-    "summary_json",
     "variant_effects",
 ]

@@ -3,12 +3,14 @@
 Inputs
 * QTLtools BED-like layout (`#chr start end gene length strand` then one column per
   individual; optional bgzip), or a plain TSV (`gene_id` then one column per individual).
+  One parser of the header (`expression_layout`) serves every reader: the individuals, the gene
+  ids and the values of a table are read under the same rules.
 * Covariates in QTLtools layout: first column `id` (any name), one covariate per row, one column
   per individual; whitespace- or tab-separated.
 
 Order of operations in `prepare_measured` (same as PredictDB/GTEx): restrict individuals ->
 optional rank-inverse-normal transform per gene -> optional covariate regression (OLS
-residuals per gene) -> tidy table.
+residuals per gene) -> tidy table -> optionally the genes of the gene table, under its ids.
 
 Rank-inverse-normal transform (Blom 1958): z = Phi^-1((rank - 3/8) / (n + 1/4)), with average
 ranks for ties and n the number of non-missing values of that gene; missing stays missing.
@@ -16,7 +18,9 @@ ranks for ties and n the number of non-missing values of that gene; missing stay
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -25,12 +29,114 @@ import pandas as pd
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
+from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError
+from pexbench.genes import match_gene_ids
 from pexbench.tables import open_text
 
 BED_FIXED = ["#chr", "start", "end", "gene", "length", "strand"]
+#: first column of a plain TSV expression table (the gene id)
+TSV_ID_COLUMNS = ("gene_id", "gene", "id", "#gene_id")
+#: header names that describe a gene, never an individual
+GENE_METADATA = {
+    "chr",
+    "#chr",
+    "chrom",
+    "#chrom",
+    "start",
+    "end",
+    "gene",
+    "gene_id",
+    "pid",
+    "gid",
+    "phenotype_id",
+    "id",
+    "length",
+    "strand",
+    "score",
+    "symbol",
+    "gene_name",
+    "gene_type",
+    "name",
+    "targetid",
+    "gene_symbol",
+    "coord",
+    "description",
+}
 MISSING_TOKENS = {"", "NA", "NaN", "nan", "na", "."}
 BLOM_A = 3.0 / 8.0
+
+ExpressionFormat = Literal["auto", "bed", "tsv"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExpressionLayout:
+    """The header of an expression table: its layout, the gene columns (`BED_FIXED`, or the
+    gene id column of a TSV) and the individuals, in file order."""
+
+    fmt: Literal["bed", "tsv"]
+    gene_columns: list[str]
+    individuals: list[str]
+
+    @property
+    def id_column(self) -> str:
+        return "gene" if self.fmt == "bed" else self.gene_columns[0]
+
+
+def expression_layout(path: str | Path, fmt: ExpressionFormat = "auto") -> ExpressionLayout:
+    """Parse and check the header of an expression table (the one set of header rules).
+
+    `bed`: the header starts with `BED_FIXED` (QTLtools). `tsv`: the first column is the gene id
+    (with ``auto``: named one of `TSV_ID_COLUMNS`). Every further column is an individual; an
+    empty, repeated or gene-metadata name (`symbol`, `strand`, ...) there is an `InputError`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"expression table {path} does not exist; check inputs.expression")
+    with open_text(path) as fh:
+        line = fh.readline()
+    if not line.strip():
+        raise InputError(f"expression table {path} is empty; check inputs.expression")
+    columns = line.rstrip("\r\n").split("\t")
+    if fmt == "auto":
+        if columns[: len(BED_FIXED)] == BED_FIXED:
+            fmt = "bed"
+        elif columns[0] in TSV_ID_COLUMNS:
+            fmt = "tsv"
+        else:
+            raise InputError(
+                f"{path}: header starts with {columns[:6]}; expected the QTLtools BED layout "
+                f"{BED_FIXED} + individuals, or a TSV whose first column is gene_id."
+            )
+    if fmt == "bed" and columns[: len(BED_FIXED)] != BED_FIXED:
+        raise InputError(f"{path}: BED layout needs the header {BED_FIXED}; found {columns[:6]}")
+    if fmt not in ("bed", "tsv"):
+        raise InputError(f"{path}: unknown expression layout {fmt!r}; use auto, bed or tsv")
+    n_fixed = len(BED_FIXED) if fmt == "bed" else 1
+    individuals = columns[n_fixed:]
+    if not individuals:
+        raise InputError(f"{path}: no individual columns after the gene columns {columns}")
+    for i, name in enumerate(individuals, start=n_fixed + 1):
+        if not name.strip() or name.lower() in GENE_METADATA:
+            raise InputError(
+                f"{path}: column {i} ({name!r}) must name an individual: after the gene columns "
+                f"{columns[:n_fixed]} every column is one individual; remove the column"
+            )
+    seen: set[str] = set()
+    dups = sorted({x for x in individuals if x in seen or seen.add(x)})
+    if dups:
+        raise InputError(
+            f"expression table {path} repeats individual column(s) {dups[:10]}; keep one column "
+            "per individual"
+        )
+    return ExpressionLayout(fmt, columns[:n_fixed], individuals)
+
+
+def expression_samples(path: str | Path) -> list[str]:
+    """Individuals (column names) of an expression table, in file order (header only)."""
+    return expression_layout(path).individuals
 
 
 def _read_raw(path: Path, sep: str | None) -> pd.DataFrame:
@@ -64,43 +170,18 @@ def _to_numeric(raw: pd.DataFrame, path: Path, id_col: str, first_data_line: int
     return pd.DataFrame(values, index=pd.Index(ids, name=id_col), columns=list(data.columns))
 
 
-def read_expression(path: str | Path, fmt: Literal["auto", "bed", "tsv"] = "auto") -> pd.DataFrame:
-    """Read a gene x individual expression matrix.
+def read_expression(path: str | Path, fmt: ExpressionFormat = "auto") -> pd.DataFrame:
+    """Read a gene x individual expression matrix (header rules: `expression_layout`).
 
     Returns a float DataFrame: index `gene_id` (str), one column per individual (file order);
-    missing values are NaN (see `count_missing`). Raises InputError on duplicated gene ids,
-    duplicated individuals, non-numeric values, or an unknown layout.
+    missing values are NaN (see `count_missing`). Raises InputError on a bad header, duplicated
+    gene ids or non-numeric values.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"expression file {path} does not exist")
+    layout = expression_layout(path, fmt)
     raw = _read_raw(path, "\t")
-    columns = list(raw.columns)
-    if fmt == "auto":
-        if columns[: len(BED_FIXED)] == BED_FIXED:
-            fmt = "bed"
-        elif columns and columns[0] in ("gene_id", "gene", "id", "#gene_id"):
-            fmt = "tsv"
-        else:
-            raise InputError(
-                f"{path}: header starts with {columns[:6]}; expected the QTLtools BED layout "
-                f"{BED_FIXED} + individuals, or a TSV whose first column is gene_id."
-            )
-    if fmt == "bed":
-        if columns[: len(BED_FIXED)] != BED_FIXED:
-            raise InputError(
-                f"{path}: BED layout needs the header {BED_FIXED}; found {columns[:6]}"
-            )
-        raw = raw.drop(columns=["#chr", "start", "end", "length", "strand"])
-        id_col = "gene"
-    else:
-        id_col = columns[0]
-    individuals = [c for c in raw.columns if c != id_col]
-    if not individuals:
-        raise InputError(f"{path}: no individual columns after the gene columns")
-    dup_ind = pd.Index(individuals)[pd.Index(individuals).duplicated()]
-    if len(dup_ind):
-        raise InputError(f"{path}: individual(s) {list(dup_ind)} appear in several columns")
+    raw = raw.drop(columns=[c for c in layout.gene_columns if c != layout.id_column])
+    id_col = layout.id_column
     dup = raw[id_col].duplicated(keep=False).to_numpy()
     if dup.any():
         lines = (np.flatnonzero(dup) + 2).tolist()
@@ -112,6 +193,58 @@ def read_expression(path: str | Path, fmt: Literal["auto", "bed", "tsv"] = "auto
     matrix = _to_numeric(raw, path, id_col, first_data_line=2)
     matrix.index.name = "gene_id"
     return matrix
+
+
+def expression_genes(path: str | Path) -> pd.DataFrame:
+    """The genes of an expression table: `gene_id`, and for the BED layout `chrom`, `tss`
+    (0-based, the BED start) and `strand`."""
+    path = Path(path)
+    layout = expression_layout(path)
+    with open_text(path) as handle:
+        table = pd.read_csv(
+            handle, sep="\t", usecols=list(range(len(layout.gene_columns))), dtype=str
+        )
+    if layout.fmt == "tsv":
+        return pd.DataFrame({"gene_id": table.iloc[:, 0].to_numpy()})
+    return pd.DataFrame(
+        {
+            "gene_id": table["gene"].to_numpy(),
+            "chrom": table["#chr"].to_numpy(),
+            "tss": table["start"].astype(np.int64).to_numpy(),
+            "strand": table["strand"].to_numpy(),
+        }
+    )
+
+
+def compare_tss(genes: pd.DataFrame, expression: str | Path) -> pd.DataFrame:
+    """Per gene in both the gene table and a BED-layout expression table: both TSS (0-based; the
+    BED start) and strands, and whether they agree. Contigs compared as `22` == `chr22`."""
+    expr = expression_genes(expression)
+    if "tss" not in expr.columns:
+        raise InputError(f"expression table {expression} is not BED-like: it gives no TSS")
+    ids = match_gene_ids(genes["gene_id"], expr["gene_id"])
+    left = genes[genes["gene_id"].isin(list(ids))].copy()
+    left["expression_id"] = left["gene_id"].map(ids)
+    merged = left.merge(
+        expr.rename(columns={"gene_id": "expression_id"}),
+        on="expression_id",
+        suffixes=("", "_expression"),
+    )
+    same_chrom = [
+        _same_contig(a, b) for a, b in zip(merged["chrom"], merged["chrom_expression"], strict=True)
+    ]
+    agree = np.asarray(same_chrom, dtype=bool)
+    agree &= (merged["tss"] == merged["tss_expression"]).to_numpy()
+    agree &= (merged["strand"] == merged["strand_expression"]).to_numpy()
+    merged["agree"] = agree
+    return merged.reset_index(drop=True)
+
+
+def _same_contig(a: str, b: str) -> bool:
+    try:
+        return match_contig(a, [b]) == b
+    except ContigError:
+        return False
 
 
 def count_missing(matrix: pd.DataFrame) -> int:
@@ -225,6 +358,21 @@ def to_tidy(matrix: pd.DataFrame, value: str = "measured") -> pd.DataFrame:
     return tidy[tidy[value].notna()].reset_index(drop=True)
 
 
+def to_gene_table_ids(
+    tidy: pd.DataFrame, gene_ids: Iterable[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of `tidy` whose gene is in the gene table, with the table's ids (matched with or
+    without version suffix, `match_gene_ids`), sorted by gene and individual; and the
+    expression ids without gene-table counterpart (sorted)."""
+    # unique ids: a repeated target would make a match without version suffix look ambiguous
+    matched = match_gene_ids(gene_ids, pd.unique(tidy["gene_id"]))
+    to_table = {expression_id: gene_id for gene_id, expression_id in matched.items()}
+    unmatched = sorted(set(tidy["gene_id"]) - set(to_table))
+    out = tidy.assign(gene_id=tidy["gene_id"].map(to_table))
+    out = out[out["gene_id"].notna()].sort_values(["gene_id", "individual"], kind="stable")
+    return out[["gene_id", "individual", "measured"]], unmatched
+
+
 def prepare_measured(
     path: str | Path,
     *,
@@ -233,12 +381,15 @@ def prepare_measured(
     covariate_names: Sequence[str] | None = None,
     n_covariates: int | None = None,
     rint: bool = False,
-    fmt: Literal["auto", "bed", "tsv"] = "auto",
+    fmt: ExpressionFormat = "auto",
+    gene_ids: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """Read, restrict, transform and tidy measured expression.
 
-    Returns (tidy table[gene_id, individual, measured], dropped individuals[individual, reason],
-    counts{genes, individuals, individuals_dropped, missing_values, covariates}).
+    With `gene_ids` (the gene table's), only those genes are kept, under the gene table's ids
+    (`to_gene_table_ids`). Returns (tidy table[gene_id, individual, measured], dropped
+    individuals[individual, reason], counts{genes, individuals, individuals_dropped,
+    missing_values, covariates, + genes_not_in_gene_table with `gene_ids`}).
     """
     matrix = read_expression(path, fmt)
     dropped = pd.DataFrame({"individual": [], "reason": []}, dtype=object)
@@ -264,4 +415,16 @@ def prepare_measured(
         "missing_values": count_missing(matrix),
         "covariates": n_cov,
     }
-    return to_tidy(matrix), dropped, counts
+    log.info("expression: %s; individuals dropped here: %d", counts, len(dropped))
+    tidy = to_tidy(matrix)
+    if gene_ids is not None:
+        tidy, unmatched = to_gene_table_ids(tidy, gene_ids)
+        counts["genes_not_in_gene_table"] = len(unmatched)
+        log.info(
+            "%d measured genes are in the gene table; %d are not (left out, see "
+            "genes_dropped.tsv): %s",
+            tidy["gene_id"].nunique(),
+            len(unmatched),
+            unmatched[:20],
+        )
+    return tidy, dropped, counts

@@ -17,6 +17,7 @@ Every filter returns the genes it kept and a table of the genes it dropped with 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import pandas as pd
 
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError
-from pexbench.tables import open_text
+from pexbench.tables import open_text, read_table
 
 GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 DROPPED_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "reason"]
@@ -37,10 +38,13 @@ REASON_GENE_TYPE = "gene_type not selected"
 REASON_CONTIG = "contig not in FASTA"
 REASON_REGION = "TSS outside the selected regions"
 REASON_EXPRESSION = "not in the expression table"
-REASON_NOT_LISTED = "not in the requested gene list"
+REASON_NOT_LISTED = "not in genes.gene_ids"
+REASON_MAX_GENES = "beyond genes.max_genes"
 REASON_NOT_IN_ANNOTATION = "not in annotation"
 
 GeneFormat = Literal["auto", "gtf", "tsv"]
+
+log = logging.getLogger(__name__)
 
 _ATTRIBUTE = re.compile(r'(\S+)\s+"([^"]*)"')
 _VERSION = re.compile(r"\.\d+$")
@@ -260,9 +264,9 @@ def read_genes(
     """
     path = Path(path)
     genes = _read_raw(path, fmt)
-    genes, _ = _filter_gene_types(genes, gene_types, path)
     if gene_ids is not None:
         genes, _ = filter_gene_list(genes, gene_ids, source=str(path))
+    genes, _ = _filter_gene_types(genes, gene_types, path)
     if reference_contigs is not None:
         genes, _ = harmonise_gene_contigs(genes, reference_contigs, source=str(path))
     check_unique_ids(genes, str(path))
@@ -408,17 +412,27 @@ def filter_gene_list(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the listed genes (ids with or without version suffix). A listed id that is not in
     the table is an `InputError` naming it."""
+    listed = listed_gene_ids(genes, gene_ids, source=source)
+    keep = genes["gene_id"].isin(listed).to_numpy()
+    return genes[keep], _dropped(genes[~keep], REASON_NOT_LISTED)
+
+
+def listed_gene_ids(genes: pd.DataFrame, gene_ids: Iterable[str], *, source: str = "") -> set[str]:
+    """The ids of `genes` that `gene_ids` name (with or without version suffix,
+    `match_gene_ids`). An id naming no gene of the table is an `InputError` naming it and the
+    config key `genes.gene_ids`."""
     wanted = list(dict.fromkeys(gene_ids))
     matched = match_gene_ids(wanted, genes["gene_id"])
     unknown = [g for g in wanted if g not in matched]
     if unknown:
         shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
         raise InputError(
-            f"{len(unknown)} requested gene id(s) are not in {source or 'the gene table'} (after "
-            f"the other filters): {shown}; fix the gene list (genes.include) or the annotation"
+            f"{len(unknown)} gene id(s) of genes.gene_ids name no gene of "
+            f"{source or 'the gene table'} (or several versions of one): {shown}; fix "
+            "genes.gene_ids (ids with or without version suffix) or use the annotation they "
+            "come from"
         )
-    keep = genes["gene_id"].isin(set(matched.values())).to_numpy()
-    return genes[keep], _dropped(genes[~keep], REASON_NOT_LISTED)
+    return set(matched.values())
 
 
 def prepare_genes(
@@ -432,17 +446,22 @@ def prepare_genes(
     gene_ids: Iterable[str] | None = None,
     unknown_contigs: Literal["error", "drop"] = "error",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The workflow's gene table: read, filter by type, gene list, regions, contigs, expression.
+    """Genes filtered by type, regions, contigs, expression and gene list, with the reasons.
 
     Expression ids that match no annotation gene are dropped rows with reason
     `REASON_NOT_IN_ANNOTATION` (gene_id = the expression table's id; symbol, chrom, tss NA).
 
     Regions are applied before contig harmonisation, so that a genome-wide annotation restricted
-    to the FASTA's contigs by `regions` is no error. Returns (genes sorted by chrom order of the
-    FASTA then TSS, dropped genes with reasons). Duplicate ids among the kept genes are an error.
+    to the FASTA's contigs by `regions` is no error. `gene_ids` (`genes.gene_ids`) are matched
+    against the whole annotation (an id naming no gene there is an `InputError`) and applied
+    last: a listed gene that another filter removes is a dropped row with that filter's reason,
+    unlisted genes are dropped with `REASON_NOT_LISTED`. Returns (genes sorted by chrom order of
+    the FASTA then TSS, dropped genes with reasons). Duplicate ids among the kept genes are an
+    error.
     """
     path = Path(path)
     genes = _read_raw(path, fmt)
+    listed = None if gene_ids is None else listed_gene_ids(genes, gene_ids, source=str(path))
     dropped: list[pd.DataFrame] = []
     if expression_ids is not None:
         expression_ids = list(expression_ids)
@@ -451,9 +470,6 @@ def prepare_genes(
         dropped.append(unmatched_expression_ids(genes["gene_id"], expression_ids))
     genes, d = _filter_gene_types(genes, gene_types, path)
     dropped.append(d)
-    if gene_ids is not None:
-        genes, d = filter_gene_list(genes, gene_ids, source=str(path))
-        dropped.append(d)
     if regions:
         genes, d = filter_regions(genes, regions)
         dropped.append(d)
@@ -469,9 +485,63 @@ def prepare_genes(
     genes = genes.assign(_order=genes["chrom"].map(order)).sort_values(
         ["_order", "tss", "gene_id"], kind="stable"
     )
-    frames = [d for d in dropped if not d.empty]
-    all_dropped = pd.concat(frames, ignore_index=True) if frames else _empty_dropped()
-    return genes[GENE_COLUMNS].reset_index(drop=True), all_dropped
+    if listed is not None:
+        keep = genes["gene_id"].isin(listed).to_numpy()
+        dropped.append(_dropped(genes[~keep], REASON_NOT_LISTED))
+        genes = genes[keep]
+    return genes[GENE_COLUMNS].reset_index(drop=True), _concat_dropped(dropped)
+
+
+def _concat_dropped(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    kept = [d for d in frames if not d.empty]
+    return pd.concat(kept, ignore_index=True) if kept else _empty_dropped()
+
+
+def gene_table(
+    path: Path | str,
+    *,
+    reference_contigs: Mapping[str, int],
+    expression_ids: Iterable[str],
+    gene_types: Iterable[str] | None = None,
+    regions: Sequence[str] | None = None,
+    gene_ids: Iterable[str] | None = None,
+    max_genes: int | None = None,
+    shards: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The workflow's gene table: `prepare_genes` (genes on contigs the FASTA lacks are an
+    error), then the first `max_genes` in genome order, each with its `shard`.
+
+    Shards are contiguous runs of (nearly) equal size in genome order (deterministic; with more
+    shards than genes the last ones are empty). Returns (genes: `GENE_COLUMNS` + shard,
+    dropped: `DROPPED_COLUMNS`). No gene left is an `InputError` giving the drops per reason.
+    """
+    genes, dropped = prepare_genes(
+        path,
+        reference_contigs=reference_contigs,
+        gene_types=gene_types,
+        regions=regions,
+        expression_ids=expression_ids,
+        gene_ids=gene_ids,
+        unknown_contigs="error",
+    )
+    if max_genes is not None and len(genes) > max_genes:
+        dropped = _concat_dropped([dropped, _dropped(genes.iloc[max_genes:], REASON_MAX_GENES)])
+        genes = genes.iloc[:max_genes].reset_index(drop=True)
+    if genes.empty:
+        raise InputError(
+            f"no genes left from {path} after the filters (dropped per reason: "
+            f"{drop_summary(dropped)}); relax genes.regions, genes.gene_types or genes.gene_ids "
+            "in the config, or check that the annotation and the expression table share gene ids"
+        )
+    sizes = [len(part) for part in np.array_split(np.arange(len(genes)), shards)]
+    genes["shard"] = np.repeat(np.arange(shards), sizes)
+    log.info(
+        "%d genes kept in %d shards; dropped per reason: %s",
+        len(genes),
+        shards,
+        drop_summary(dropped),
+    )
+    return genes, dropped[DROPPED_COLUMNS]
 
 
 def gene_regions(genes: pd.DataFrame, flank: int) -> list[str]:
@@ -497,3 +567,9 @@ def gene_regions(genes: pd.DataFrame, flank: int) -> list[str]:
 def drop_summary(dropped: pd.DataFrame) -> dict[str, int]:
     """Number of dropped genes (or individuals) per reason."""
     return {str(k): int(v) for k, v in dropped["reason"].value_counts(sort=False).items()}
+
+
+def shard_genes(genes_tsv: str | Path, shard: str | int) -> pd.DataFrame:
+    """The rows of a gene table written by the workflow (column `shard`) that belong to `shard`."""
+    genes = read_table(genes_tsv, kind="genes")
+    return genes[genes["shard"] == int(shard)].reset_index(drop=True)

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from pexbench.errors import InputError
+from pexbench.stats import SIGN_CLASSES
 
 __all__ = [
     "STYLE",
@@ -189,9 +190,10 @@ def sign_classes(
     *,
     class_col: str = "sign_class",
     model_col: str = "model",
-    order: Sequence[str] | None = None,
+    order: Sequence[str] | None = SIGN_CLASSES,
 ) -> Path:
-    """Stacked bars: fraction of genes per sign class for each model, counts written in the bars."""
+    """Stacked bars: fraction of genes per sign class for each model, counts written in the bars
+    (classes in `order`, then any others alphabetically)."""
     _require(correlations, [model_col, class_col], "sign_classes")
     models = _models(correlations, model_col)
     classes_seen = list(dict.fromkeys(correlations[class_col].fillna("NA").astype(str)))
@@ -244,9 +246,15 @@ def extreme_gene_scatter(
     predicted_col: str = "predicted",
     measured_col: str = "measured",
     label_col: str | None = "symbol",
+    genes: pd.DataFrame | None = None,
 ) -> Path:
     """Predicted vs measured expression across individuals for the gene with the most positive
-    and the gene with the most negative correlation, one row per model."""
+    and the gene with the most negative correlation, one row per model. Genes are labelled
+    with `label_col` of `correlations` or, when given, of the gene table `genes`."""
+    if genes is not None and label_col:
+        _require(genes, [gene_col, label_col], "extreme_gene_scatter (genes)")
+        labels = genes[[gene_col, label_col]].drop_duplicates(gene_col)
+        correlations = correlations.merge(labels, on=gene_col, how="left")
     _require(correlations, [model_col, gene_col, value], "extreme_gene_scatter (correlations)")
     _require(
         predicted,
@@ -446,7 +454,7 @@ def dedup_statistics(
     return save_figure(fig, out)
 
 
-_BENCH_PATH = re.compile(r"(?:^|/)benchmarks/([^/]+)/(.+)\.tsv$")
+_BENCH_PATH = re.compile(r"(?:^|/)benchmarks/([^/]+?)(?:/(.+))?\.tsv$")
 
 
 def read_benchmarks(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -454,8 +462,9 @@ def read_benchmarks(paths: Iterable[str | Path]) -> pd.DataFrame:
 
     Paths follow the workflow's layout ``benchmarks/{rule}/{wildcards...}.tsv``: the rule is the
     directory under ``benchmarks/``, the job the rest of the path without ``.tsv`` (e.g.
-    ``enformer/000`` for model ``enformer``, shard ``000``). Other paths use the parent directory
-    and the file name.
+    ``enformer/000`` for model ``enformer``, shard ``000``); a rule with one job may write
+    ``benchmarks/{rule}.tsv`` (job ``all``). Other paths use the parent directory and the file
+    name.
     """
     frames = []
     for p in paths:
@@ -470,7 +479,7 @@ def read_benchmarks(paths: Iterable[str | Path]) -> pd.DataFrame:
                 "point at files written by a rule's `benchmark:` directive"
             )
         m = _BENCH_PATH.search(path.as_posix())
-        rule, job = (m.group(1), m.group(2)) if m else (path.parent.name, path.stem)
+        rule, job = (m.group(1), m.group(2) or "all") if m else (path.parent.name, path.stem)
         df.insert(0, "rule", rule)
         df.insert(1, "job", job)
         df.insert(2, "repeat", np.arange(len(df)))

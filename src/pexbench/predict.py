@@ -35,11 +35,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from pexbench.errors import InputError, ModelError
+from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes
 from pexbench.models.base import SequenceModel
 
 if TYPE_CHECKING:
     from pexbench.genome import Reference
-    from pexbench.haplotypes import GeneHaplotypes
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,8 @@ class PredictStats:
 def model_input_span(model: SequenceModel, strand: str) -> tuple[int, int]:
     """Genome window a model reads for a gene on `strand`, as offsets [lo, hi) from the TSS.
 
-    A model may say so itself with a method `input_span(strand) -> (lo, hi)`. Otherwise:
-    Xpresso (info.kind "xpresso") reads the 10,500-bp gene-strand window placed by
-    pexbench.models.xpresso.window_offsets (+ strand [tss - tss_index, ...), - strand
-    [..., tss + tss_index + 1)); every other model reads its whole input,
+    A model that reads less than its input says so with a method `input_span(strand) -> (lo,
+    hi)` (Xpresso: its 10,500-bp gene-strand window); every other model reads its whole input,
     [tss - L // 2, tss + L - L // 2) with L = info.sequence_length.
     """
     own = getattr(model, "input_span", None)
@@ -103,13 +101,6 @@ def model_input_span(model: SequenceModel, strand: str) -> tuple[int, int]:
         return int(lo), int(hi)
     length = int(model.info.sequence_length)
     centre = length // 2
-    if model.info.kind == "xpresso":
-        from pexbench.models.xpresso import DEFAULT_TSS_INDEX, INPUT_LENGTH, window_offsets
-
-        tss_index = int(getattr(model, "tss_index", DEFAULT_TSS_INDEX))
-        plus_start, minus_start = window_offsets(length, tss_index)
-        start = minus_start if strand == "-" else plus_start
-        return start - centre, start - centre + INPUT_LENGTH
     return -centre, length - centre
 
 
@@ -130,12 +121,6 @@ def _check_window(gene: GeneHaplotypes, length: int, model_name: str) -> None:
             f"{model_name!r} needs ({length:,} bp around the TSS {gene.tss}: {lo}-{hi}); rerun "
             "the haplotype step with a length at least the largest model's sequence_length."
         )
-
-
-def _builder(reference: Reference, gene: GeneHaplotypes, length: int) -> Any:
-    from pexbench.haplotypes import AnchoredBuilder
-
-    return AnchoredBuilder(reference, gene, length)
 
 
 def _produce(
@@ -172,7 +157,7 @@ def _produce(
             if gene_idx != current:
                 gene = genes[gene_idx]
                 _check_window(gene, length, model_name)
-                builder = _builder(reference, gene, length)
+                builder = AnchoredBuilder(reference, gene, length)
                 current = gene_idx
                 plan.n_genes += 1
                 strand_minus = gene.strand == "-"

@@ -20,11 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from pexbench import __version__
 from pexbench.errors import InputError
+from pexbench.models.facts import is_trained
 
 __all__ = [
     "SOFTWARE",
@@ -36,7 +36,6 @@ __all__ = [
     "path_digest",
     "reference_warning",
     "render_html",
-    "render_table_html",
     "software_versions",
     "synthetic_input_warnings",
     "write_description",
@@ -58,9 +57,6 @@ SOFTWARE: tuple[str, ...] = (
     "h5py",
     "matplotlib",
 )
-
-#: Weight values that mean "no trained weights" (case-insensitive, also as a prefix).
-UNTRAINED_WEIGHTS = ("random", "tiny", "untrained", "none", "null", "")
 
 #: Input files are hashed up to this size; larger ones are listed with their size only.
 DIGEST_LIMIT = 2 * 1024**3
@@ -224,20 +220,14 @@ def _human_size(n: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def model_weight_warning(spec: Mapping[str, Any]) -> str | None:
-    """A warning when a model entry runs without trained weights, else None.
-
-    Untrained means: a ``weights`` value that is empty or starts with one of
-    :data:`UNTRAINED_WEIGHTS` (``random``, ``tiny``, ...), or ``trained: false``.
-    """
+def model_weight_warning(spec: Mapping[str, Any], *, where: str = "models[?]") -> str | None:
+    """A warning when a model entry runs without trained weights (the geometry probe, a `tiny`
+    Enformer: `pexbench.models.facts.is_trained`), else None. `where` names the entry in
+    the ModelError raised for an unknown model type."""
+    if is_trained(spec, where=where):
+        return None
     name = str(spec.get("name", spec.get("type", "?")))
     weights = spec.get("weights")
-    text = "" if weights is None else str(weights).strip().lower()
-    untrained = spec.get("trained") is False or any(
-        text == w or (w and text.startswith(w)) for w in UNTRAINED_WEIGHTS
-    )
-    if not untrained:
-        return None
     return (
         f"Model '{name}' ({spec.get('type', '?')}) runs with weights '{weights}': randomly "
         f"initialised, untrained. Its predictions and every statistic computed from them are "
@@ -371,7 +361,8 @@ def describe_run(
     models = _models(config)
     parts: list[str] = [_heading(title, "="), ""]
 
-    warnings = [w for w in (model_weight_warning(m) for m in models) if w]
+    untrained = [model_weight_warning(m, where=f"models[{i}]") for i, m in enumerate(models)]
+    warnings = [w for w in untrained if w]
     synth = config.get("reference_is_synthetic")
     ref_warn = reference_warning(
         _reference_path(config), synthetic=None if synth is None else bool(synth)
@@ -412,17 +403,17 @@ def describe_run(
     parts.append(_heading("Models", "-"))
     if models:
         mrows = []
-        for m in models:
+        for m, warning in zip(models, untrained, strict=True):
             extra = {
                 k: v
                 for k, v in m.items()
                 if k not in ("name", "type", "weights") and not isinstance(v, Mapping | list)
             }
-            trained = "NO: " + NOT_A_RESULT if model_weight_warning(m) else "yes"
+            trained = "NO: " + NOT_A_RESULT if warning else "yes"
             weights = m.get("weights")
             checksum = (
                 path_digest(_resolve(weights, root_p), digest_limit)
-                if isinstance(weights, str) and weights and not model_weight_warning(m)
+                if isinstance(weights, str) and weights and not warning
                 else ""
             )
             mrows.append(
@@ -524,48 +515,6 @@ def render_html(rst: str, *, source: str = "<run description>") -> str:
         ".danger .admonition-title{color:#c00;font-weight:bold;}</style>"
     )
     return text.replace("</head>", style + "</head>", 1)
-
-
-_TABLE_CSS = (
-    "body{font-family:sans-serif;font-size:13px;margin:1em;}"
-    "table{border-collapse:collapse;}th,td{border:1px solid #ccc;padding:2px 6px;"
-    "text-align:right;white-space:nowrap;}th{background:#eee;position:sticky;top:0;}"
-    "td:first-child,th:first-child{text-align:left;}pre{font-size:12px;}"
-)
-
-
-def render_table_html(
-    table: pd.DataFrame | None,
-    *,
-    title: str,
-    max_rows: int = 5000,
-    json_data: object = None,
-) -> str:
-    """Standalone HTML view of a result table (at most ``max_rows`` rows, the number shown and
-    the total named) or, with ``json_data``, of a JSON document (pretty-printed)."""
-    import html as _html
-    import json as _json
-
-    head = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{_html.escape(title)}</title><style>{_TABLE_CSS}</style></head><body>"
-        f"<h2>{_html.escape(title)}</h2>"
-    )
-    if json_data is not None:
-        body = "<pre>" + _html.escape(_json.dumps(json_data, indent=2, sort_keys=True)) + "</pre>"
-        return head + body + "</body></html>\n"
-    if table is None:
-        raise InputError(f"{title}: nothing to render (no table and no JSON given)")
-    n = len(table)
-    shown = table.head(max_rows)
-    note = f"<p>{n} rows"
-    if n > max_rows:
-        note += (
-            f"; the first {max_rows} are shown here, the complete table is the TSV item of "
-            "the same name"
-        )
-    note += ".</p>"
-    return head + note + shown.to_html(index=False, escape=True, na_rep="") + "</body></html>\n"
 
 
 def write_description(

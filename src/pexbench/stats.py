@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import special
 from scipy.stats import rankdata
 
+from pexbench.columns import column_names, empty_table
 from pexbench.errors import InputError
 
 Method = Literal["pearson", "spearman"]
@@ -41,20 +42,9 @@ SIGN_POS = "significant positive"
 SIGN_NEG = "significant negative"
 SIGN_NS = "not significant"
 SIGN_NOT_TESTED = "not tested"
+SIGN_CLASSES = (SIGN_POS, SIGN_NEG, SIGN_NS, SIGN_NOT_TESTED)  # the order figures show them in
 
-CORRELATION_COLUMNS = [
-    "model",
-    "gene_id",
-    "n_individuals",
-    "pearson_r",
-    "pearson_p",
-    "spearman_r",
-    "spearman_p",
-    "pearson_fdr",
-    "spearman_fdr",
-    "sign_class",
-    "status",
-]
+CORRELATION_COLUMNS = column_names("gene_correlations")
 
 
 def bh_fdr(pvalues: np.ndarray) -> np.ndarray:
@@ -262,7 +252,7 @@ def gene_correlations(
         )
         frames.append(res)
     if not frames:
-        return pd.DataFrame(columns=CORRELATION_COLUMNS)
+        return empty_table("gene_correlations")
     table = pd.concat(frames, ignore_index=True)[CORRELATION_COLUMNS]
     table["n_individuals"] = table["n_individuals"].astype(np.int64)
     return table

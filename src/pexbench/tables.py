@@ -6,6 +6,10 @@ significant digits (`FLOAT_FORMAT`; float32 model outputs carry about 7), missin
 gzip (names ending in .gz) without timestamp or file name in the header, so that equal tables
 give equal bytes, written to a temporary file beside the target and renamed into place, so that
 a failed write leaves no partial table.
+
+With `kind=` (a table of `pexbench.columns.TABLES`), `write_table` writes the declared columns in
+the declared order and `read_table` reads them with the declared dtypes and checks that they
+are all there, naming the file and the rule that writes it when one is missing.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import contextlib
 import gzip
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from pexbench.columns import TableSpec, empty_table, table_spec
+from pexbench.errors import InputError
 
 FLOAT_FORMAT = "%.8g"
 NA_REP = "NA"
@@ -55,10 +62,29 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
+def _declared(frame: pd.DataFrame, spec: TableSpec, path: PathLike) -> pd.DataFrame:
+    """`frame` with the declared columns first, in order (a frame without rows gets any it
+    lacks); ValueError naming the columns when a table with rows lacks some or has others."""
+    missing = [c for c in spec.names if c not in frame.columns]
+    if missing and len(frame) == 0:
+        frame = empty_table(spec.kind).assign(**{c: frame[c] for c in frame.columns})
+        missing = []
+    extra = [c for c in frame.columns if c not in spec.columns]
+    if missing or (extra and not spec.extra_columns):
+        raise ValueError(
+            f"{path}: a {spec.kind!r} table (pexbench.columns) has the columns {spec.names}; "
+            f"this one lacks {missing} and has undeclared {extra}. Fix the code that builds it "
+            "or the declaration in pexbench.columns."
+        )
+    return frame[[*spec.names, *extra]]
+
+
+def write_table(frame: pd.DataFrame, path: PathLike, *, kind: str | None = None) -> Path:
     """Write `frame` as TSV (see the module docstring for the format) atomically; return the
-    path."""
+    path. With `kind`, the declared columns of that table kind, in the declared order."""
     final = Path(path)
+    if kind is not None:
+        frame = _declared(frame, table_spec(kind), final)
     options: dict[str, Any] = {
         "sep": "\t",
         "index": False,
@@ -78,6 +104,38 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     return final
 
 
-def read_table(path: PathLike, **kwargs: Any) -> pd.DataFrame:
-    """Read a TSV written by `write_table` (gzip by name); `kwargs` go to `pandas.read_csv`."""
-    return pd.read_csv(path, sep="\t", **kwargs)
+def read_table(path: PathLike, *, kind: str | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Read a TSV written by `write_table` (gzip by name); `kwargs` go to `pandas.read_csv`.
+
+    With `kind`, the declared columns are read with their dtypes (identifiers as text) and must
+    all be present (InputError naming the file, the missing columns and the rule that writes
+    the table); a table without rows gets the declared columns it lacks.
+    """
+    if kind is None:
+        return pd.read_csv(path, sep="\t", **kwargs)
+    spec = table_spec(kind)
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype=dict(spec.columns), **kwargs)
+    except ValueError as exc:
+        raise InputError(
+            f"{path}: not a {kind!r} table as {spec.writer} writes it ({exc}); re-run that rule."
+        ) from exc
+    missing = [c for c in spec.names if c not in frame.columns]
+    if missing and len(frame) == 0:
+        return _declared(frame, spec, path)
+    if missing:
+        raise InputError(
+            f"{path}: a {kind!r} table lacks the column(s) {missing} (it has "
+            f"{list(frame.columns)}); it is written by {spec.writer}: re-run that rule (it may "
+            "come from an older pexbench)."
+        )
+    return frame
+
+
+def read_tables(paths: Iterable[PathLike], *, kind: str) -> pd.DataFrame:
+    """The tables of `kind` at `paths` (e.g. one per shard) as one table, in path order."""
+    frames = [read_table(p, kind=kind) for p in paths]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_table(kind)
+    return pd.concat(frames, ignore_index=True)

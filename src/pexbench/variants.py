@@ -42,7 +42,7 @@ import pysam
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError, VariantError
 from pexbench.genome import Reference
-from pexbench.inputs import vcf_samples  # noqa: F401  (re-exported)
+from pexbench.vcf import vcf_samples  # noqa: F401  (re-exported)
 
 UNPHASED_POLICIES = ("error", "as_phased", "random")
 

@@ -5,7 +5,7 @@ Usage (from the repo root):
         --out results/baseline_chr22 [--covariates N] [--genes K] [--window 500000]
 
 Genotypes: /work/shared/data/genotypes/geuvadis423.chr22.unphased.vcf.gz (dosage = number of ALT
-alleles from GT, read here with a plain text parser; the library takes any dosage table).
+alleles from GT, read with pexbench.dosages.read_dosages, as the workflow's baseline rule does).
 Expression: /work/shared/data/expression/genes.50percent.chr22.bed.gz; genes = its rows, TSS =
 the BED start (0-based); 330 individuals in common with the VCF.
 Writes predicted.tsv.gz, report.tsv, correlations.tsv and summary.json under --out.
@@ -14,46 +14,19 @@ Writes predicted.tsv.gz, report.tsv, correlations.tsv and summary.json under --o
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pexbench.baseline import MODEL_NAME, elastic_net_baseline
+from pexbench.dosages import read_dosages
 from pexbench.expression import prepare_measured
 from pexbench.stats import gene_correlations
+from pexbench.vcf import vcf_samples
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-GT_CODE = {
-    "0/0": 0.0,
-    "0/1": 1.0,
-    "1/0": 1.0,
-    "1/1": 2.0,
-    "0|0": 0.0,
-    "0|1": 1.0,
-    "1|0": 1.0,
-    "1|1": 2.0,
-}
-
-
-def read_dosages_text(vcf: Path) -> pd.DataFrame:
-    """Biallelic GT-only VCF -> DataFrame[variant_id, chrom, pos (0-based), <individuals>]."""
-    with gzip.open(vcf, "rt") as handle:
-        for line in handle:
-            if line.startswith("#CHROM"):
-                header = line.rstrip("\n").split("\t")
-                break
-        raw = pd.read_csv(handle, sep="\t", header=None, names=header, dtype=str)
-    samples = header[9:]
-    gts = raw[samples].apply(lambda c: c.str.split(":").str[0].map(GT_CODE))
-    frame = pd.DataFrame(gts.to_numpy(np.float64), columns=samples)
-    frame.insert(0, "pos", raw["POS"].astype(np.int64).to_numpy() - 1)
-    frame.insert(0, "chrom", raw["#CHROM"].to_numpy())
-    frame.insert(0, "variant_id", raw["ID"].to_numpy())
-    return frame
 
 
 def main() -> None:
@@ -69,16 +42,11 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    cache = args.out / "dosages.pkl"
-    if cache.is_file():
-        geno = pd.read_pickle(cache)
-    else:
-        geno = read_dosages_text(DATA / "genotypes" / "geuvadis423.chr22.unphased.vcf.gz")
-        geno.to_pickle(cache)
+    vcf = DATA / "genotypes" / "geuvadis423.chr22.unphased.vcf.gz"
     expr = DATA / "expression" / "genes.50percent.chr22.bed.gz"
     measured, _dropped, counts = prepare_measured(
         expr,
-        individuals=list(geno.columns[3:]),
+        individuals=vcf_samples(vcf),
         covariates=DATA / "expression" / "genes.covariates.pc50.txt.gz"
         if args.covariates
         else None,
@@ -91,6 +59,7 @@ def main() -> None:
     if args.genes:
         genes = genes.iloc[: args.genes]
     measured = measured[measured["gene_id"].isin(set(genes["gene_id"]))]
+    geno = read_dosages(vcf, genes, args.window, sorted(set(measured["individual"])))
     t1 = time.time()
     predicted, report = elastic_net_baseline(
         measured, genes, geno, window=args.window, seed=args.seed, tol=args.tol

@@ -41,13 +41,9 @@ import numpy as np
 import torch
 
 from pexbench.errors import ModelError
-from pexbench.models.enformer import (
-    FULL_LENGTH,
-    TINY_HPARAMS,
-    TINY_LENGTH,
-    EnformerModel,
-    _reinit_tiny,
-)
+from pexbench.models.enformer import TINY_HPARAMS, EnformerModel, _reinit_tiny
+from pexbench.models.facts import ENFORMER_LENGTH as FULL_LENGTH
+from pexbench.models.facts import ENFORMER_TINY_LENGTH as TINY_LENGTH
 from pexbench.models.tracks import N_HUMAN_TRACKS, Track, TrackTable
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,14 +5,10 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
-# Input length (bp) of each model type when `sequence_length` is null; the same values as
-# pexbench.models (enformer.FULL_LENGTH / TINY_LENGTH, probe default, xpresso
-# minimum_sequence_length), kept here so that building the DAG does not import torch.
-ENFORMER_LENGTH = 196_608
-ENFORMER_TINY_LENGTH = 4_096
-PROBE_LENGTH = 2_048
-XPRESSO_INPUT = 10_500
-BASELINE_MODEL = "genotype_elastic_net"  # pexbench.baseline.MODEL_NAME
+from pexbench.haplotypes.windows import variant_reach
+from pexbench.models import facts  # torch-free: input lengths, output scales, ...
+
+BASELINE_MODEL = facts.BASELINE_MODEL
 
 SHARDS = [f"{i:03d}" for i in range(config["genes"]["shards"])]
 MODELS = {spec["name"]: spec for spec in config["models"]}
@@ -56,10 +52,8 @@ def vcf_index(wildcards):
 def variant_margin():
     """Distance from a TSS (bp) beyond which no stage reads variants."""
     baseline = config["baseline"]["window"] if config["baseline"]["enabled"] else 0
-    # haplotype windows reach TSS +- length/2 plus a margin (8,192 bp in pexbench.haplotypes)
-    # and widen where deletions shorten a haplotype: 20 kb of slack covers both
     return (
-        max(haplotype_length() // 2 + 20_000, config["genes"]["window"], baseline) + 1
+        max(variant_reach(haplotype_length()), config["genes"]["window"], baseline) + 1
     )
 
 
@@ -67,24 +61,12 @@ def download_url(wildcards):
     return DOWNLOADS[wildcards.file]
 
 
-def model_length(spec):
-    """Input length (bp) of a model spec: the + strand window with the TSS at length // 2."""
-    if spec["sequence_length"]:
-        return spec["sequence_length"]
-    if spec["type"] == "enformer":
-        return (
-            ENFORMER_TINY_LENGTH
-            if str(spec["weights"]).lower() == "tiny"
-            else ENFORMER_LENGTH
-        )
-    if spec["type"] == "xpresso":
-        return 2 * max(spec["tss_index"] + 1, XPRESSO_INPUT - spec["tss_index"])
-    return PROBE_LENGTH
-
-
 def haplotype_length():
     """Haplotypes cover the longest model input around each TSS."""
-    return max(model_length(spec) for spec in MODELS.values())
+    return max(
+        facts.sequence_length(spec, where=f"models[{i}]")
+        for i, spec in enumerate(MODELS.values())
+    )
 
 
 def model_spec(wildcards):
@@ -93,7 +75,7 @@ def model_spec(wildcards):
 
 def log1p_models():
     """Per model, whether aggregate.log1p applies: count-like outputs (Xpresso is log-scale)."""
-    return {name: spec["type"] != "xpresso" for name, spec in MODELS.items()}
+    return {name: facts.log1p_applies(spec) for name, spec in MODELS.items()}
 
 
 def model_index(wildcards):
@@ -143,7 +125,7 @@ def model_inputs(wildcards):
     """Files a model needs besides the sequences (track table, local weights)."""
     spec = MODELS[wildcards.model]
     files = {}
-    if config["inputs"]["targets"] and spec["type"] == "enformer":
+    if config["inputs"]["targets"] and facts.reads_track_table(spec):
         files["targets"] = config["inputs"]["targets"]
     weights = spec["weights"]
     if weights and os.path.exists(weights):
@@ -160,31 +142,41 @@ def model_shard_files(pattern):
     return expand(pattern, model=MODELS, shard=SHARDS)
 
 
+def model_shard_keys():
+    """(model, shard) of each file of `model_shard_files`, in the same order (expand takes the
+    product of its arguments in order: every shard of the first model first)."""
+    return [(model, shard) for model in MODELS for shard in SHARDS]
+
+
 def baseline_shard_files(pattern):
     """`pattern` expanded over the shards when the genotype baseline runs, else none."""
     return shard_files(pattern) if config["baseline"]["enabled"] else []
 
 
 def chromatin_files(wildcards):
+    """The chromatin-state BED when the config gives one."""
     if config["inputs"]["chromatin_states"]:
         return {"states": config["inputs"]["chromatin_states"]}
     return {}
 
 
 def covariate_files(wildcards):
+    """The covariate file when covariates are regressed out (expression.covariates_n > 0); the
+    individuals rule then also drops individuals without covariates."""
     if config["inputs"]["covariates"] and config["expression"]["covariates_n"] > 0:
         return {"covariates": config["inputs"]["covariates"]}
     return {}
 
 
 def all_targets():
+    """The result tables of a run (REPORT_TARGETS adds the report's items)."""
     return [
-        "results/inputs/genes.tsv",
-        "results/inputs/individuals.tsv",
-        "results/expression/predicted.tsv.gz",
-        "results/expression/measured.tsv.gz",
-        "results/evaluation/gene_correlations.tsv",
-        "results/evaluation/variant_effects.tsv",
-        "results/evaluation/sign_classes_by_state.tsv",
-        "results/evaluation/summary.json",
+        rules.gene_table.output.genes,
+        rules.individuals.output[0],
+        rules.aggregate.output[0],
+        rules.measured_expression.output[0],
+        rules.correlations.output[0],
+        rules.variant_effects.output[0],
+        rules.chromatin_states.output[0],
+        rules.summary.output[0],
     ]

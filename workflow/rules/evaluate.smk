@@ -1,5 +1,8 @@
 # Stages 4-5: measured expression, eQTLs, the genotype baseline and every evaluation table.
 
+# The keys of each `models:` entry that summary.json records.
+SUMMARY_MODEL_KEYS = ("name", "type", "weights", "tracks", "sequence_length", "device")
+
 
 rule measured_expression:
     input:
@@ -11,6 +14,8 @@ rule measured_expression:
         "results/expression/measured.tsv.gz",
     log:
         "logs/measured_expression.log",
+    benchmark:
+        "benchmarks/measured_expression/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -51,6 +56,8 @@ rule select_variants:
         "results/variants/{shard}.tsv",
     log:
         "logs/select_variants/{shard}.log",
+    benchmark:
+        "benchmarks/select_variants/{shard}.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -79,7 +86,6 @@ rule baseline:
         "../../envs/pexbench.yaml"
     params:
         window=config["baseline"]["window"],
-        model_name=BASELINE_MODEL,
         folds=config["baseline"]["folds"],
         seed=config["baseline"]["seed"],
     script:
@@ -94,6 +100,8 @@ rule correlations:
         "results/evaluation/gene_correlations.tsv",
     log:
         "logs/correlations.log",
+    benchmark:
+        "benchmarks/correlations/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -106,12 +114,14 @@ rule correlations:
 rule chromatin_states:
     input:
         unpack(chromatin_files),
-        eqtl=shard_files("results/eqtl/{shard}.tsv.gz"),
+        eqtl=shard_files(rules.eqtl.output[0]),
         correlations=rules.correlations.output[0],
     output:
         "results/evaluation/sign_classes_by_state.tsv",
     log:
         "logs/chromatin_states.log",
+    benchmark:
+        "benchmarks/chromatin_states/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -125,14 +135,17 @@ rule variant_effects:
     input:
         unpack(chromatin_files),
         predictions=model_shard_files(rules.predict_variants.output[0]),
-        variants=shard_files("results/variants/{shard}.tsv"),
+        variants=shard_files(rules.select_variants.output[0]),
     output:
         "results/evaluation/variant_effects.tsv",
     log:
         "logs/variant_effects.log",
+    benchmark:
+        "benchmarks/variant_effects/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
+        model_shards=model_shard_keys(),
         mapping=config["evaluation"]["chromatin_state_mapping"],
         log1p=config["aggregate"]["log1p"],
         log1p_models=log1p_models(),
@@ -145,22 +158,34 @@ rule summary:
         correlations=rules.correlations.output[0],
         variant_effects=rules.variant_effects.output[0],
         sign_classes_by_state=rules.chromatin_states.output[0],
-        variants=shard_files("results/variants/{shard}.tsv"),
+        variants=shard_files(rules.select_variants.output[0]),
         baseline_reports=baseline_shard_files(rules.baseline.output.report),
         genes=rules.gene_table.output.genes,
         genes_dropped=rules.gene_table.output.dropped,
         individuals=rules.individuals.output[0],
         vcf_counts=rules.normalise_vcf.output.counts,
-        haplotype_stats=shard_files("results/haplotypes/{shard}.stats.tsv"),
+        haplotype_stats=shard_files(rules.haplotypes.output.stats),
     output:
         "results/evaluation/summary.json",
     log:
         "logs/summary.log",
+    benchmark:
+        "benchmarks/summary/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
-        config=config,
-        fdr=config["evaluation"]["fdr"],
-        correlation=config["evaluation"]["correlation"],
+        # the settings summary.json records (and only those: other keys do not rerun it)
+        settings={
+            "correlation": config["evaluation"]["correlation"],
+            "fdr": config["evaluation"]["fdr"],
+            "haplotypes": config["haplotypes"],
+            "aggregate": config["aggregate"],
+            "expression": config["expression"],
+            "evaluation": config["evaluation"],
+            "models": [
+                {key: spec[key] for key in SUMMARY_MODEL_KEYS}
+                for spec in config["models"]
+            ],
+        },
     script:
         "../scripts/summary.py"

@@ -10,6 +10,8 @@ rule prepare_fasta:
         gzi="results/inputs/reference.fa.gz.gzi",
     log:
         "logs/prepare_fasta.log",
+    benchmark:
+        "benchmarks/prepare_fasta.tsv"
     conda:
         "../../envs/pexbench.yaml"
     script:
@@ -27,10 +29,16 @@ rule gene_table:
         dropped="results/inputs/genes_dropped.tsv",
     log:
         "logs/gene_table.log",
+    benchmark:
+        "benchmarks/gene_table.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
-        genes=config["genes"],
+        gene_types=config["genes"]["gene_types"],
+        regions=config["genes"]["regions"],
+        gene_ids=config["genes"]["gene_ids"],
+        max_genes=config["genes"]["max_genes"],
+        shards=config["genes"]["shards"],
     script:
         "../scripts/gene_table.py"
 
@@ -48,6 +56,8 @@ rule normalise_vcf:
         counts="results/inputs/genotypes.counts.tsv",
     log:
         "logs/normalise_vcf.log",
+    benchmark:
+        "benchmarks/normalise_vcf.tsv"
     conda:
         "../../envs/pexbench.yaml"
     threads: 2
@@ -67,6 +77,8 @@ rule individuals:
         "results/inputs/individuals.tsv",
     log:
         "logs/individuals.log",
+    benchmark:
+        "benchmarks/individuals.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:

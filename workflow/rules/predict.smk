@@ -59,15 +59,19 @@ rule predict_variants:
 rule aggregate:
     input:
         predictions=model_shard_files(rules.predict.output[0]),
+        # rule baseline is defined later (evaluate.smk): its output path is written out here
         baseline=baseline_shard_files("results/baseline/{shard}.tsv.gz"),
-        haplotypes=shard_files("results/haplotypes/{shard}.npz"),
+        haplotypes=shard_files(rules.haplotypes.output.npz),
     output:
         "results/expression/predicted.tsv.gz",
     log:
         "logs/aggregate.log",
+    benchmark:
+        "benchmarks/aggregate/all.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
+        model_shards=model_shard_keys(),
         shards=SHARDS,
         log1p_models=log1p_models(),
         combine=config["aggregate"]["combine"],

@@ -42,7 +42,7 @@ REPORT_BENCHMARKS = [
 
 rule report_correlation_figures:
     input:
-        correlations="results/evaluation/gene_correlations.tsv",
+        correlations=rules.correlations.output[0],
     output:
         distribution=report(
             f"{REPORT_DIR}/correlation_distribution.{REPORT_FORMAT}",
@@ -58,6 +58,8 @@ rule report_correlation_figures:
         ),
     log:
         "logs/report/correlation_figures.log",
+    benchmark:
+        "benchmarks/report/correlation_figures.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -68,10 +70,10 @@ rule report_correlation_figures:
 
 rule report_extreme_genes:
     input:
-        correlations="results/evaluation/gene_correlations.tsv",
-        predicted="results/expression/predicted.tsv.gz",
-        measured="results/expression/measured.tsv.gz",
-        genes="results/inputs/genes.tsv",
+        correlations=rules.correlations.output[0],
+        predicted=rules.aggregate.output[0],
+        measured=rules.measured_expression.output[0],
+        genes=rules.gene_table.output.genes,
     output:
         report(
             f"{REPORT_DIR}/extreme_genes.{REPORT_FORMAT}",
@@ -83,6 +85,8 @@ rule report_extreme_genes:
         ),
     log:
         "logs/report/extreme_genes.log",
+    benchmark:
+        "benchmarks/report/extreme_genes.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
@@ -93,7 +97,7 @@ rule report_extreme_genes:
 
 rule report_concordance:
     input:
-        variant_effects="results/evaluation/variant_effects.tsv",
+        variant_effects=rules.variant_effects.output[0],
     output:
         report(
             f"{REPORT_DIR}/concordance_by_state.{REPORT_FORMAT}",
@@ -103,6 +107,8 @@ rule report_concordance:
         ),
     log:
         "logs/report/concordance.log",
+    benchmark:
+        "benchmarks/report/concordance.tsv"
     conda:
         "../../envs/pexbench.yaml"
     script:
@@ -121,6 +127,8 @@ rule report_dedup:
         ),
     log:
         "logs/report/dedup.log",
+    benchmark:
+        "benchmarks/report/dedup.tsv"
     conda:
         "../../envs/pexbench.yaml"
     script:
@@ -145,6 +153,8 @@ rule report_runtimes:
         ),
     log:
         "logs/report/runtimes.log",
+    benchmark:
+        "benchmarks/report/runtimes.tsv"
     conda:
         "../../envs/pexbench.yaml"
     script:
@@ -174,10 +184,13 @@ rule report_description:
         ),
     log:
         "logs/report/description.log",
+    benchmark:
+        "benchmarks/report/description.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:
-        config=config,
+        # every section but `report` (how the report shows tables, not what was run)
+        settings={key: value for key, value in config.items() if key != "report"},
         workflow_dir=workflow.basedir,
     script:
         "../scripts/report_description.py"
@@ -185,9 +198,9 @@ rule report_description:
 
 rule report_tables:
     input:
-        correlations="results/evaluation/gene_correlations.tsv",
-        variant_effects="results/evaluation/variant_effects.tsv",
-        summary="results/evaluation/summary.json",
+        correlations=rules.correlations.output[0],
+        variant_effects=rules.variant_effects.output[0],
+        summary=rules.summary.output[0],
     output:
         correlations=report(
             f"{REPORT_DIR}/tables/gene_correlations.tsv",
@@ -227,6 +240,8 @@ rule report_tables:
         ),
     log:
         "logs/report/tables.log",
+    benchmark:
+        "benchmarks/report/tables.tsv"
     conda:
         "../../envs/pexbench.yaml"
     params:

@@ -1,17 +1,15 @@
 """Rule correlations: per model and gene, correlation of predicted with measured expression."""
 
-from wfutil import read_table, start_logging, write_table
-
+from pexbench.jobs import start_logging
 from pexbench.stats import gene_correlations
+from pexbench.tables import read_table, write_table
 
 log = start_logging(snakemake.log[0])
-predicted = read_table(snakemake.input.predicted, dtype={"gene_id": str, "individual": str})
-measured = read_table(snakemake.input.measured, dtype={"gene_id": str, "individual": str})
 table = gene_correlations(
-    predicted,
-    measured,
+    read_table(snakemake.input.predicted, kind="predicted"),
+    read_table(snakemake.input.measured, kind="measured"),
     method=snakemake.params.correlation,
     alpha=snakemake.params.fdr,
 )
 log.info("status per model:\n%s", table.groupby(["model", "status"]).size().to_string())
-write_table(table, snakemake.output[0])
+write_table(table, snakemake.output[0], kind="gene_correlations")

@@ -1,13 +1,17 @@
 """Rule predict: one model's predictions for every unique haplotype (and the reference)."""
 
-from wfmodels import job_setup
-from wfutil import start_logging, write_table
+from pexbench.jobs import start_logging
+from pexbench.predict_job import predict_shard
+from pexbench.tables import write_table
 
-from pexbench.predict import predict_haplotypes
-
-log = start_logging(snakemake.log[0])
-spec, genes, reference, model = job_setup(snakemake)
-log.info("model %s: %s", spec["name"], model.info)
-table = predict_haplotypes(genes, reference, model, bin_reduce=spec["bin_reduce"], progress=log)
-log.info("%d genes, %d predictions", len(genes), len(table))
-write_table(table, snakemake.output[0])
+start_logging(snakemake.log[0])
+table = predict_shard(
+    snakemake.input.haplotypes,
+    snakemake.input.fasta,
+    snakemake.params.spec,
+    targets=snakemake.input.get("targets"),
+    haplotype_length=snakemake.params.length,
+    index=snakemake.params.index,
+    threads=snakemake.threads,
+)
+write_table(table, snakemake.output[0], kind="predictions")

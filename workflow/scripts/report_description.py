@@ -1,14 +1,13 @@
-"""Rule report_description: the run description (RST + standalone HTML) from the config."""
+"""Rule report_description: the run description (RST + standalone HTML) from the settings."""
 
 import os
 
-from wfutil import start_logging
-
+from pexbench.jobs import start_logging
 from pexbench.report import write_description
 
 log = start_logging(snakemake.log[0])
 write_description(
-    snakemake.params.config,
+    snakemake.params.settings,
     snakemake.output.rst,
     snakemake.output.html,
     root=os.getcwd(),

@@ -15,7 +15,7 @@
 | precision | auto, bf16, fp32 | auto | auto = bf16 autocast on CUDA, fp32 on CPU |
 | batch_size | int or auto | auto | device batch; auto = from free GPU memory, halved on OOM |
 | seed | int | 0 | seed of the `tiny` random weights |
-| sequence_length | int | 196608 (tiny: 4096, probe: 2048) | model input length |
+| sequence_length | int | the type's own (`facts.sequence_length`) | model input length |
 | use_tf_gamma | bool or null | null | Enformer: null = on for the official weights (id or dir) |
 | bin_size, crop_bins | int | 128, 4 | probe geometry only |
 """
@@ -27,31 +27,9 @@ from typing import Any
 
 from pexbench.errors import ModelError
 from pexbench.models.base import ModelInfo, SequenceModel
+from pexbench.models.facts import MODEL_TYPES, model_type
 
-__all__ = ["MODEL_TYPES", "ModelInfo", "SequenceModel", "load_model", "spec_sequence_length"]
-
-MODEL_TYPES = ("enformer", "probe", "xpresso")
-
-
-def spec_sequence_length(spec: dict[str, Any]) -> int:
-    """Input length a `models:` entry will use, without loading weights (the haplotype step
-    must build windows at least as long as the largest of these)."""
-    if spec.get("sequence_length"):
-        return int(spec["sequence_length"])
-    kind = str(spec.get("type", "")).lower()
-    if kind == "enformer":
-        from pexbench.models.enformer import FULL_LENGTH, TINY_LENGTH
-
-        return TINY_LENGTH if str(spec.get("weights", "")).lower() == "tiny" else FULL_LENGTH
-    if kind == "probe":
-        from pexbench.models.probe import DEFAULT_LENGTH
-
-        return DEFAULT_LENGTH
-    if kind == "xpresso":
-        from pexbench.models.xpresso import DEFAULT_TSS_INDEX, minimum_sequence_length
-
-        return minimum_sequence_length(int(spec.get("tss_index", DEFAULT_TSS_INDEX)))
-    raise ModelError(f"models[].type: {spec.get('type')!r} is not one of {', '.join(MODEL_TYPES)}.")
+__all__ = ["MODEL_TYPES", "ModelInfo", "SequenceModel", "load_model"]
 
 
 def load_model(
@@ -70,11 +48,7 @@ def load_model(
     where = f"models[{index if index is not None else '?'}]"
     if not isinstance(spec, dict):
         raise ModelError(f"{where}: a model entry must be a mapping, got {type(spec).__name__}.")
-    kind = str(spec.get("type", "")).lower()
-    if kind not in MODEL_TYPES:
-        raise ModelError(
-            f"{where}.type: {spec.get('type')!r} is not one of {', '.join(MODEL_TYPES)}."
-        )
+    kind = model_type(spec, where=where)
     spec = dict(spec)
     weights = spec.get("weights")
     if isinstance(weights, str) and weights.lower() != "tiny":
@@ -91,6 +65,6 @@ def load_model(
         from pexbench.models.probe import ProbeModel
 
         return ProbeModel.from_spec(spec, where=where)
-    from pexbench.models.xpresso import XpressoModel  # written by the Xpresso helper
+    from pexbench.models.xpresso import XpressoModel
 
-    return XpressoModel.from_spec(spec, root=Path(root))
+    return XpressoModel.from_spec(spec, root=Path(root), where=where)

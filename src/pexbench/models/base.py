@@ -47,6 +47,9 @@ class SequenceModel(Protocol):
 
     Optional attribute `preferred_batch_size: int`: how many sequences the caller should hand
     to one `predict` call (pexbench.predict uses it to size its feeding queue; default 16).
+    Optional method `input_span(strand) -> (lo, hi)`: the genome offsets from the TSS the model
+    reads for a gene on `strand` (Xpresso: its gene-strand window); without it a model reads
+    its whole input (pexbench.predict.model_input_span).
     """
 
     info: ModelInfo

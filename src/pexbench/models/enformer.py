@@ -29,9 +29,10 @@ output. The TSS base itself sits at the end of reverse bin 447, i.e. in the bin 
 forward bin 448's bases.
 
 Execution: uint8 codes go to the device and are one-hot encoded there (N = all zeros), under
-torch.inference_mode; on CUDA with bf16 autocast (precision auto), fp32 on CPU. Only the human
-head is built, and only the requested tracks (rows of the head's linear layer) at the requested
-bins are computed.
+torch.inference_mode, in the precision `pexbench.precision` resolves (auto: bf16 autocast only
+where measured parity with fp32 allows it, else TF32 on CUDA and fp32 on CPU; the choice and
+its reason are in ModelInfo.extra). Only the human head is built, and only the requested tracks
+(rows of the head's linear layer) at the requested bins are computed.
 """
 
 from __future__ import annotations
@@ -50,13 +51,22 @@ import torch.nn.functional as F
 
 from pexbench.errors import ModelError
 from pexbench.models.base import NOT_A_RESULT, BinGeometry, ModelInfo
-from pexbench.models.runner import BatchRunner, auto_batch_size, resolve_device, resolve_precision
+from pexbench.models.facts import ENFORMER_LENGTH as FULL_LENGTH
+from pexbench.models.facts import ENFORMER_TINY_LENGTH as TINY_LENGTH
+from pexbench.models.facts import is_tiny_weights
+from pexbench.models.runner import (
+    BatchRunner,
+    auto_batch_size,
+    autocast_dtype,
+    resolve_device,
+    resolve_precision,
+    set_cuda_math,
+)
 from pexbench.models.tracks import N_HUMAN_TRACKS, Track, TrackTable
 
 log = logging.getLogger(__name__)
 
 OFFICIAL_ID = "EleutherAI/enformer-official-rough"
-FULL_LENGTH = 196_608
 TF_GAMMA_POSITIONS = 1536
 # Small enough that a CPU forward of a batch of 8 takes well under a second (NOTES.md hparams).
 TINY_HPARAMS: dict[str, Any] = dict(
@@ -68,7 +78,6 @@ TINY_HPARAMS: dict[str, Any] = dict(
     num_downsamples=7,
     dim_divisible_by=8,
 )
-TINY_LENGTH = 4096
 OFFICIAL_ARCH = dict(dim=1536, depth=11, heads=8)
 # Activation memory per 196,608-bp sequence of the full model in bf16 (NOTES.md: 1-1.5 GB).
 FULL_BYTES_PER_SEQUENCE_BF16 = 1.5e9
@@ -174,14 +183,20 @@ class EnformerModel:
         self.reverse_complement = bool(reverse_complement)
         self.tracks = tracks
         self.device = resolve_device(device, where=f"{where}.device")
-        self.dtype = resolve_precision(precision, self.device, where=f"{where}.precision")
+        # weights kind, the key of the measured parity table (pexbench.precision)
+        kind = "official" if _is_official_arch(cfg.to_dict()) else "custom"
+        self.precision = resolve_precision(
+            precision,
+            self.device,
+            where=f"{where}.precision",
+            model_type="enformer",
+            weights=kind if is_trained else "tiny",
+            sequence_length=sequence_length,
+        )
+        self.dtype = autocast_dtype(self.precision)
         if self.device.type == "cuda":
             # cudnn.benchmark stays off: kernels chosen by timing make reruns differ in last bits
-            if self.dtype == torch.float32:
-                # fp32 means fp32: cuDNN would otherwise run convolutions in TF32 (10-bit
-                # mantissa) by default on Ampere and later
-                torch.backends.cudnn.allow_tf32 = False
-                torch.backends.cuda.matmul.allow_tf32 = False
+            set_cuda_math(self.precision)
 
         for module in net.modules():
             if isinstance(module, Attention):
@@ -244,7 +259,7 @@ class EnformerModel:
                 "reverse_complement": str(self.reverse_complement).lower(),
                 "use_tf_gamma": str(bool(use_tf_gamma)).lower(),
                 "device": str(self.device),
-                "precision": "bf16-autocast" if self.dtype == torch.bfloat16 else "fp32",
+                **self.precision.as_extra(),
                 "batch_size": str(bs),
                 **warn,
             },
@@ -271,7 +286,7 @@ class EnformerModel:
         tracks = table.select(list(spec.get("tracks") or [5110]), where=f"{where}.tracks")
         tf_gamma = spec.get("use_tf_gamma")
         seed = int(spec.get("seed", 0))
-        if weights.lower() == "tiny":
+        if is_tiny_weights(weights):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 from enformer_pytorch import Enformer

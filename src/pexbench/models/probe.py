@@ -26,9 +26,9 @@ import numpy.typing as npt
 from pexbench.encoding import reverse_complement
 from pexbench.errors import ModelError
 from pexbench.models.base import BinGeometry, ModelInfo
+from pexbench.models.facts import PROBE_LENGTH as DEFAULT_LENGTH
 
 TRACKS = ("gc", "checksum")
-DEFAULT_LENGTH = 2048
 
 
 def bin_values(codes: npt.NDArray[np.uint8], bin_size: int) -> npt.NDArray[np.float32]:

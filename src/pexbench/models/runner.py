@@ -17,6 +17,7 @@ import numpy.typing as npt
 import torch
 
 from pexbench.errors import ModelError
+from pexbench.precision import PrecisionChoice, choose_precision
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,45 @@ def resolve_device(device: str | None, *, where: str = "device") -> torch.device
     return dev
 
 
-def resolve_precision(precision: str | None, device: torch.device, *, where: str) -> torch.dtype:
-    """'auto' -> bfloat16 autocast on CUDA, float32 on CPU; or 'bf16' / 'fp32' explicitly."""
-    name = (precision or "auto").strip().lower()
-    if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if name in ("bf16", "bfloat16"):
-        return torch.bfloat16
-    if name in ("fp32", "float32"):
-        return torch.float32
-    raise ModelError(f"{where}: precision {precision!r} is not one of auto, bf16, fp32.")
+def resolve_precision(
+    precision: str | None,
+    device: torch.device,
+    *,
+    where: str,
+    model_type: str,
+    weights: str,
+    sequence_length: int,
+) -> PrecisionChoice:
+    """auto | bf16 | tf32 | fp32 resolved for `device` by measured parity with fp32 (see
+    pexbench.precision: auto = bf16 only where the shipped table shows it keeps the
+    between-haplotype signal, else TF32 on CUDA and fp32 on CPU). The reason is logged."""
+    choice = choose_precision(
+        precision,
+        device_type=device.type,
+        model_type=model_type,
+        weights=weights,
+        sequence_length=sequence_length,
+        where=where,
+    )
+    log.info("%s: %s", where, choice.reason)
+    return choice
+
+
+def autocast_dtype(choice: PrecisionChoice) -> torch.dtype:
+    """bfloat16 for bf16 (autocast), float32 otherwise (tf32 is fp32 storage)."""
+    return torch.bfloat16 if choice.precision == "bf16" else torch.float32
+
+
+def set_cuda_math(choice: PrecisionChoice) -> None:
+    """TF32 matmuls and cuDNN convolutions on for tf32, off for fp32; bf16 keeps torch's
+    settings. Process-wide: call it before the model's first CUDA kernel."""
+    if choice.precision == "bf16":
+        return
+    # fp32 means fp32: cuDNN would otherwise run convolutions in TF32 (10-bit mantissa) by
+    # default on Ampere and later
+    tf32 = choice.precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
 
 
 def is_oom(exc: BaseException) -> bool:

@@ -1,0 +1,81 @@
+"""The workflow's genotype-only jobs on one gene shard: the cis-eQTL scan and the baseline.
+
+Rule `eqtl` calls `shard_eqtl`, rule `baseline` `shard_baseline`. Both read the shard's genes,
+the kept individuals and the measured expression, read the dosages of every variant within
+`window` bp of the shard's TSSs once (`pexbench.dosages.read_dosages`) and run the statistics
+on all the shard's genes at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pexbench.baseline import elastic_net_baseline
+from pexbench.dosages import read_dosages
+from pexbench.eqtl import cis_eqtl
+from pexbench.expression import read_covariates
+from pexbench.genes import shard_genes
+from pexbench.individuals import kept_individuals
+from pexbench.tables import read_table
+
+log = logging.getLogger(__name__)
+
+
+def shard_eqtl(
+    genes_tsv: str | Path,
+    shard: str,
+    individuals_tsv: str | Path,
+    measured_tsv: str | Path,
+    vcf: str | Path,
+    *,
+    window: int,
+    covariates: str | Path | None = None,
+    covariates_n: int | None = None,
+) -> pd.DataFrame:
+    """The `eqtl` table (pexbench.eqtl.cis_eqtl) of every gene of `shard`; with `covariates`
+    (a QTLtools file), its first `covariates_n` rows are covariates of every regression."""
+    genes = shard_genes(genes_tsv, shard)
+    kept = kept_individuals(individuals_tsv)
+    cov = None if covariates is None else read_covariates(covariates, n=covariates_n)
+    table = cis_eqtl(
+        read_table(measured_tsv, kind="measured"),
+        genes,
+        read_dosages(vcf, genes, window, kept),
+        window=window,
+        covariates=cov,
+    )
+    for gene_id, sub in table.groupby("gene_id", sort=False):
+        log.info("%s: %d cis variants, min p %s", gene_id, len(sub), sub["p"].min())
+    log.info("%d of %d genes have cis variants", table["gene_id"].nunique(), len(genes))
+    return table
+
+
+def shard_baseline(
+    genes_tsv: str | Path,
+    shard: str,
+    individuals_tsv: str | Path,
+    measured_tsv: str | Path,
+    vcf: str | Path,
+    *,
+    window: int,
+    folds: int,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Out-of-fold predictions (a `predicted` table) and the per-gene `baseline_report` of the
+    elastic-net baseline (pexbench.baseline) for every gene of `shard`."""
+    genes = shard_genes(genes_tsv, shard)
+    kept = kept_individuals(individuals_tsv)
+    predicted, report = elastic_net_baseline(
+        read_table(measured_tsv, kind="measured"),
+        genes,
+        read_dosages(vcf, genes, window, kept),
+        window=window,
+        outer_folds=folds,
+        seed=seed,
+    )
+    for row in report.to_dict("records"):
+        log.info("%s: %s", row["gene_id"], row)
+    return predicted, report

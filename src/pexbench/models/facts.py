@@ -1,0 +1,128 @@
+"""What the workflow must know about a `models:` entry before any model is loaded.
+
+Input lengths, the window Xpresso reads, output scales and whether weights are trained live
+here, once: the model classes take their defaults from this module, and the Snakefile
+(workflow/rules/common.smk) imports it to size haplotype windows and wire rules. It imports
+only the standard library and pexbench.errors, so building the DAG does not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pexbench.errors import ModelError
+
+MODEL_TYPES = ("enformer", "probe", "xpresso")
+# Rows of the genotype baseline (pexbench.baseline) carry this model name; no model may use it.
+BASELINE_MODEL = "genotype_elastic_net"
+
+ENFORMER_LENGTH = 196_608
+ENFORMER_TINY_LENGTH = 4_096
+PROBE_LENGTH = 2_048
+# Xpresso reads 10,500 bp of the gene's strand with the TSS at index 6,999 (Huang et al. 2023;
+# 7,000 = Kipoi); see pexbench.models.xpresso for the sources.
+XPRESSO_INPUT_LENGTH = 10_500
+XPRESSO_TSS_INDEX = 6_999
+
+# "count": non-negative, count-like outputs (aggregate may take log1p); "log": already a log.
+OUTPUT_SCALE: dict[str, Literal["count", "log"]] = {
+    "enformer": "count",
+    "probe": "count",
+    "xpresso": "log",
+}
+
+
+def model_type(spec: Mapping[str, Any], *, where: str = "models[?]") -> str:
+    """The entry's `type`, lower-cased; ModelError naming `<where>.type` when unknown."""
+    kind = str(spec.get("type", "")).lower()
+    if kind not in MODEL_TYPES:
+        raise ModelError(
+            f"{where}.type: {spec.get('type')!r} is not one of {', '.join(MODEL_TYPES)}."
+        )
+    return kind
+
+
+def is_tiny_weights(weights: object) -> bool:
+    """True for `weights: tiny`, the seeded random Enformer of tests and the CPU demo."""
+    return str(weights or "").strip().lower() == "tiny"
+
+
+def is_trained(spec: Mapping[str, Any], *, where: str = "models[?]") -> bool:
+    """Whether the entry runs trained weights: not the geometry probe, not a `tiny` Enformer."""
+    kind = model_type(spec, where=where)
+    if kind == "probe":
+        return False
+    return not (kind == "enformer" and is_tiny_weights(spec.get("weights")))
+
+
+def log1p_applies(spec: Mapping[str, Any], *, where: str = "models[?]") -> bool:
+    """Whether `aggregate.log1p` transforms the entry's outputs (count-like ones only)."""
+    return OUTPUT_SCALE[model_type(spec, where=where)] == "count"
+
+
+def xpresso_tss_index(tss_index: int, *, where: str = "models[?]") -> int:
+    """`tss_index` checked to lie inside Xpresso's input."""
+    if not 0 <= tss_index < XPRESSO_INPUT_LENGTH:
+        raise ModelError(
+            f"{where}.tss_index: {tss_index} is outside the {XPRESSO_INPUT_LENGTH}-bp Xpresso "
+            f"input; use {XPRESSO_TSS_INDEX} (Huang et al. 2023) or 7000 (Kipoi)."
+        )
+    return tss_index
+
+
+def xpresso_minimum_length(tss_index: int = XPRESSO_TSS_INDEX) -> int:
+    """Shortest even + strand window (TSS at length // 2) that holds both strands' windows."""
+    return 2 * max(tss_index + 1, XPRESSO_INPUT_LENGTH - tss_index)
+
+
+def xpresso_window_offsets(
+    sequence_length: int, tss_index: int = XPRESSO_TSS_INDEX
+) -> tuple[int, int]:
+    """Start of the gene-strand window inside a + strand sequence with the TSS at length // 2.
+
+    Returns (plus_start, minus_start): a + strand gene uses codes[plus_start : plus_start +
+    10,500]; a - strand gene the reverse complement of codes[minus_start : minus_start + 10,500].
+    """
+    centre = sequence_length // 2
+    plus_start = centre - tss_index
+    minus_start = centre + tss_index - (XPRESSO_INPUT_LENGTH - 1)
+    if (
+        plus_start < 0
+        or minus_start < 0
+        or max(plus_start, minus_start) + XPRESSO_INPUT_LENGTH > sequence_length
+    ):
+        raise ModelError(
+            f"Xpresso needs {XPRESSO_INPUT_LENGTH} bp around the TSS (index {tss_index}) on both "
+            f"strands, which a {sequence_length}-bp window with the TSS at {centre} does not "
+            f"hold; use sequence_length >= {xpresso_minimum_length(tss_index)}."
+        )
+    return plus_start, minus_start
+
+
+def xpresso_input_span(sequence_length: int, tss_index: int, strand: str) -> tuple[int, int]:
+    """Genome offsets [lo, hi) from the TSS that Xpresso reads for a gene on `strand`:
+    + strand [tss - tss_index, ...), - strand [..., tss + tss_index + 1)."""
+    plus_start, minus_start = xpresso_window_offsets(sequence_length, tss_index)
+    start = (minus_start if strand == "-" else plus_start) - sequence_length // 2
+    return start, start + XPRESSO_INPUT_LENGTH
+
+
+def sequence_length(spec: Mapping[str, Any], *, where: str = "models[?]") -> int:
+    """Input length (bp) the entry's model will have: the + strand window with the TSS at
+    length // 2. Haplotypes must be built at least as long as the largest of these."""
+    kind = model_type(spec, where=where)
+    if spec.get("sequence_length"):
+        return int(spec["sequence_length"])
+    if kind == "enformer":
+        return ENFORMER_TINY_LENGTH if is_tiny_weights(spec.get("weights")) else ENFORMER_LENGTH
+    if kind == "xpresso":
+        tss_index = spec.get("tss_index")
+        tss_index = XPRESSO_TSS_INDEX if tss_index is None else int(tss_index)
+        return xpresso_minimum_length(xpresso_tss_index(tss_index, where=where))
+    return PROBE_LENGTH
+
+
+def reads_track_table(spec: Mapping[str, Any], *, where: str = "models[?]") -> bool:
+    """Whether the model selects its outputs from `inputs.targets` (Enformer's track table)."""
+    return model_type(spec, where=where) == "enformer"

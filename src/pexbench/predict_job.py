@@ -1,0 +1,119 @@
+"""The workflow's predict jobs: one configured model run on one haplotype shard.
+
+Rule `predict` calls `predict_shard`, rule `predict_variants` `predict_shard_variants`. Both
+read the shard and the reference, load the model of one `models:` entry (`job_model`) and run
+`pexbench.predict` on it with the job's CPU threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pexbench.devices import gpu_slot
+from pexbench.eqtl import SCORED
+from pexbench.errors import ModelError
+from pexbench.genome import Reference
+from pexbench.haplotypes import load_shard
+from pexbench.models import load_model
+from pexbench.models.base import SequenceModel
+from pexbench.predict import predict_haplotypes, predict_variants
+from pexbench.tables import read_table
+
+log = logging.getLogger(__name__)
+
+
+def model_for_job(
+    spec: Mapping[str, Any], targets: str | None, haplotype_length: int, index: int
+) -> SequenceModel:
+    """The model of one `models:` entry; its input must fit in the haplotype windows."""
+    # Keys the schema filled with null mean "the model's own default".
+    spec = {key: value for key, value in spec.items() if value is not None}
+    model = load_model(spec, targets=targets, root=Path.cwd(), index=index)
+    if model.info.sequence_length > haplotype_length:
+        raise ModelError(
+            f"model {spec['name']!r}: input length {model.info.sequence_length} exceeds the "
+            f"{haplotype_length}-bp haplotype windows (variants outside them would be missing); "
+            "set the model's sequence_length in the config."
+        )
+    return model
+
+
+@contextlib.contextmanager
+def job_model(
+    spec: Mapping[str, Any],
+    *,
+    targets: str | None,
+    haplotype_length: int,
+    index: int,
+    threads: int,
+) -> Iterator[SequenceModel]:
+    """The model of a predict job, held from loading to its last forward pass (the body of
+    the `with`), on the device `pexbench.devices.gpu_slot` gives the job (one free GPU per job
+    for cuda models); torch uses the job's `threads`."""
+    import torch
+
+    torch.set_num_threads(threads)
+    # Snakemake's gpu resource only counts: the job itself takes a free device and holds it
+    # until its last forward pass (released by the kernel even if the job is killed).
+    with gpu_slot(spec.get("device") or "auto", where=f"models[{index}].device") as device:
+        model = model_for_job({**spec, "device": device}, targets, haplotype_length, index)
+        log.info("model %s on %s: %s", spec["name"], device, model.info)
+        yield model
+
+
+def predict_shard(
+    haplotypes: str | Path,
+    fasta: str | Path,
+    spec: Mapping[str, Any],
+    *,
+    targets: str | None,
+    haplotype_length: int,
+    index: int,
+    threads: int,
+) -> pd.DataFrame:
+    """Rule predict: `predict_haplotypes` of every gene of the shard with the model of `spec`
+    (entry `index` of `models:`), TSS bins reduced by its `bin_reduce`."""
+    genes = load_shard(haplotypes)
+    reference = Reference(fasta)
+    with job_model(
+        spec, targets=targets, haplotype_length=haplotype_length, index=index, threads=threads
+    ) as model:
+        table = predict_haplotypes(genes, reference, model, bin_reduce=spec["bin_reduce"])
+    log.info("%d genes, %d predictions", len(genes), len(table))
+    return table
+
+
+def predict_shard_variants(
+    haplotypes: str | Path,
+    fasta: str | Path,
+    variants: str | Path,
+    spec: Mapping[str, Any],
+    *,
+    targets: str | None,
+    haplotype_length: int,
+    index: int,
+    threads: int,
+) -> pd.DataFrame:
+    """Rule predict_variants: `predict_variants` of the shard's scored variants (rows of the
+    select_variants table with scored "yes") with the model of `spec`."""
+    table = read_table(variants, kind="variants")
+    table = table[table["scored"] == SCORED].astype({"allele_index": "int64"})
+    genes = load_shard(haplotypes)
+    reference = Reference(fasta)
+    with job_model(
+        spec, targets=targets, haplotype_length=haplotype_length, index=index, threads=threads
+    ) as model:
+        log.info("%d variants to score", len(table))
+        return predict_variants(
+            genes,
+            reference,
+            model,
+            table[["gene_id", "allele_index"]],
+            bin_reduce=spec["bin_reduce"],
+        )
