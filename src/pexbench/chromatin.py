@@ -3,9 +3,10 @@
 The BED is 0-based half-open (`chrom start end name ...`; extra columns ignored; `track`,
 `browser` and `#` lines skipped); the name column is the state. States are mapped onto the
 ENCODE combined segmentation labels (CTCF, E, PF, R, TSS, T, WE) by `state_map`; the default
-is the identity on those labels (the ENCODE `wgEncodeAwgSegmentationCombined*` files), and
-`ROADMAP_15_STATE` is an approximate mapping for the Roadmap 15-state ChromHMM model. A state
-that is neither a label nor in the map is an error naming the line.
+is the identity on those labels (the ENCODE `wgEncodeAwgSegmentationCombined*` files);
+`ROADMAP_15_STATE` and `BROAD_15_STATE` are approximate mappings for the Roadmap 15-state and
+the Broad (ENCODE 2011, `wgEncodeBroadHmm*`) 15-state ChromHMM models. A state that is neither a
+label nor in the map is an error naming the line.
 
 A position p (0-based) is in interval [start, end) when start <= p < end; a position in no
 interval is "unassigned" (counted). Intervals of one contig must not overlap (error naming
@@ -46,6 +47,39 @@ ROADMAP_15_STATE: dict[str, str] = {
     "13_ReprPC": "R",
     "14_ReprPCWk": "R",
     "15_Quies": "R",
+}
+
+BROAD_15_STATE: dict[str, str] = {
+    "1_Active_Promoter": "TSS",
+    "2_Weak_Promoter": "PF",
+    "3_Poised_Promoter": "PF",
+    "4_Strong_Enhancer": "E",
+    "5_Strong_Enhancer": "E",
+    "6_Weak_Enhancer": "WE",
+    "7_Weak_Enhancer": "WE",
+    "8_Insulator": "CTCF",
+    "9_Txn_Transition": "T",
+    "10_Txn_Elongation": "T",
+    "11_Weak_Txn": "T",
+    "12_Repressed": "R",
+    "13_Heterochrom/lo": "R",
+    "14_Repetitive/CNV": "R",
+    "15_Repetitive/CNV": "R",
+}
+"""Broad ChromHMM 15-state model -> ENCODE combined labels (preset ``broad15``); APPROXIMATE.
+
+For the Broad/ENCODE 2011 segmentations (Ernst et al. 2011; UCSC ``wgEncodeBroadHmm<cell>HMM``,
+e.g. the GM12878 file of the bundled demo): 1 -> TSS, 2-3 -> PF, 4-5 -> E, 6-7 -> WE, 8 -> CTCF,
+9-11 -> T, 12-15 -> R. The ENCODE combined segmentation (Hoffman et al. 2013) was made from
+ChromHMM and Segway together and has no one-to-one correspondence with these states: the map
+follows the state names and is approximate, and results that use it should say so. Positions in
+no segment (the files have gaps, e.g. GM12878 chr22:16,697,800-16,848,000) are not mapped:
+`assign_states` labels them UNASSIGNED and counts them.
+"""
+
+STATE_MAP_PRESETS: dict[str, dict[str, str]] = {
+    "roadmap15": ROADMAP_15_STATE,
+    "broad15": BROAD_15_STATE,
 }
 
 
@@ -98,8 +132,9 @@ def read_states(path: str | Path, *, state_map: Mapping[str, str] | None = None)
             raise InputError(
                 f"{path}: line {number}: state {name!r} has no ENCODE label; map it in the "
                 f"config key evaluation.chromatin_state_mapping (e.g. {{{name!r}: 'TSS'}}; "
-                f"labels: {', '.join(ENCODE_LABELS)}), or set that key to 'roadmap15' for a "
-                "Roadmap 15-state ChromHMM file"
+                f"labels: {', '.join(ENCODE_LABELS)}), or set that key to a preset: 'roadmap15' "
+                "(Roadmap 15-state ChromHMM) or 'broad15' (Broad/UCSC wgEncodeBroadHmm 15-state "
+                "ChromHMM)"
             )
     table = pd.DataFrame(
         {"chrom": chroms, "start": starts, "end": ends, "state": mapped, "line": lines}
@@ -166,17 +201,18 @@ def state_map_from_config(value: str | Mapping[str, str] | None) -> dict[str, st
     """Config value (evaluation.chromatin_state_mapping) -> state map for read_states.
 
     None or "encode": None (identity on the ENCODE labels); "roadmap15": ROADMAP_15_STATE;
-    a {file state: ENCODE label} mapping: its labels are checked and it is added to the
-    identity on the ENCODE labels (a partial mapping keeps ENCODE names as they are).
+    "broad15": BROAD_15_STATE (both approximate); a {file state: ENCODE label} mapping: its
+    labels are checked and it is added to the identity on the ENCODE labels (a partial mapping
+    keeps ENCODE names as they are).
     """
     if value is None or value == "encode":
         return None
-    if value == "roadmap15":
-        return dict(ROADMAP_15_STATE)
+    if isinstance(value, str) and value in STATE_MAP_PRESETS:
+        return dict(STATE_MAP_PRESETS[value])
     if isinstance(value, str) or not isinstance(value, Mapping):
         raise InputError(
             f"config key evaluation.chromatin_state_mapping = {value!r} is unknown: use "
-            "'encode', 'roadmap15', null or a mapping {file state: ENCODE label}"
+            "'encode', 'roadmap15', 'broad15', null or a mapping {file state: ENCODE label}"
         )
     bad = {k: v for k, v in value.items() if v not in ENCODE_LABELS}
     if bad:

@@ -1,7 +1,7 @@
 """Chromatin state assignment.
 
-No real GM12878 segmentation is available offline: every BED here is a GENERATED fixture
-(hand-written intervals), labelled as such; it says nothing about real chromatin.
+Small BEDs here are GENERATED fixtures (hand-written intervals), labelled as such; the real
+GM12878 Broad ChromHMM segmentation of ../shared/data is used where a test says so.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pexbench.chromatin import ROADMAP_15_STATE, assign_states, load_states, read_states
+from pexbench.chromatin import (
+    BROAD_15_STATE,
+    ENCODE_LABELS,
+    ROADMAP_15_STATE,
+    assign_states,
+    load_states,
+    read_states,
+)
 from pexbench.contigs import ContigError
 from pexbench.errors import InputError
 
@@ -88,6 +95,35 @@ def test_unknown_state_and_mapping(tmp_path: Path) -> None:
     states = read_states(path, state_map=ROADMAP_15_STATE)
     got, _ = assign_states(states, ["chr22"] * 3, np.array([0, 150, 299]))
     assert list(got) == ["TSS", "E", "R"]
+
+
+def test_broad15_preset_maps_every_broad_state(tmp_path: Path) -> None:
+    """The Broad 15-state ChromHMM names (UCSC wgEncodeBroadHmm*) -> ENCODE labels, as
+    documented: 1 TSS, 2-3 PF, 4-5 E, 6-7 WE, 8 CTCF, 9-11 T, 12-15 R (approximate)."""
+    from pexbench import chromatin
+    from pexbench.chromatin import state_map_from_config
+
+    expected = {1: "TSS", 2: "PF", 3: "PF", 4: "E", 5: "E", 6: "WE", 7: "WE", 8: "CTCF"}
+    expected |= {9: "T", 10: "T", 11: "T", 12: "R", 13: "R", 14: "R", 15: "R"}
+    assert len(BROAD_15_STATE) == 15
+    assert {int(name.split("_")[0]): label for name, label in BROAD_15_STATE.items()} == expected
+    assert set(BROAD_15_STATE.values()) == set(ENCODE_LABELS)
+    assert state_map_from_config("broad15") == BROAD_15_STATE
+    assert "approximate" in chromatin.__doc__
+    # GENERATED fixture with the real file's state names (BED9), and a gap [300, 400)
+    names = list(BROAD_15_STATE)
+    text = "".join(
+        f"chr22\t{s}\t{s + 100}\t{name}\t0\t.\t{s}\t{s + 100}\t0,0,0\n"
+        for s, name in zip(range(0, 3000, 100), [*names[:3], "", *names[3:]], strict=False)
+        if name
+    )
+    states = read_states(_bed(tmp_path, text), state_map=state_map_from_config("broad15"))
+    got, counts = assign_states(states, ["22"] * 16, [50 + 100 * i for i in range(16)])
+    labels = "TSS PF PF unassigned E E WE WE CTCF T T T R R R R".split()
+    assert list(got) == labels
+    assert counts == {"assigned": 15, "unassigned": 1}  # the gap is counted, not dropped
+    with pytest.raises(InputError, match=r"line 1: state '1_Active_Promoter'.*broad15"):
+        read_states(_bed(tmp_path, text))
 
 
 def test_malformed_lines(tmp_path: Path) -> None:

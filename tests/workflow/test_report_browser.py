@@ -153,11 +153,11 @@ def test_app_renders_categories_and_warnings(report_html: Path) -> None:
     text = " ".join(dom.text)
     for cat in CATEGORIES:
         assert cat in dom.text, f"category {cat!r} not rendered"
-    # one warning each: the tiny random Enformer, the synthetic reference, the synthetic states
-    assert text.count("NOT A RESULT") == 3, text
+    # one warning: the tiny random Enformer (the demo's reference and states are real data)
+    assert text.count("NOT A RESULT") == 1, text
     assert "model enformer_tiny_random runs with randomly initialised weights" in text
-    assert "is a synthetic background" in text
-    assert "input chromatin_states" in text
+    assert "is a synthetic background" not in text
+    assert "is synthetic stand-in data" not in text
 
 
 def test_figure_is_drawn_in_the_report_viewer(report_html: Path, tmp_path: Path) -> None:

@@ -62,7 +62,9 @@ def test_defaults_are_filled() -> None:
     assert config["report"]["max_table_rows"] == 5000  # report.smk reads it without .get
 
 
-@pytest.mark.parametrize("value", [None, "encode", "roadmap15", {"1_TssA": "TSS", "x": "WE"}])
+@pytest.mark.parametrize(
+    "value", [None, "encode", "roadmap15", "broad15", {"1_TssA": "TSS", "x": "WE"}]
+)
 def test_chromatin_state_mapping_accepts_presets_and_mappings(value: object) -> None:
     config = copy.deepcopy(MINIMAL)
     config["evaluation"] = {"chromatin_state_mapping": value}

@@ -1,10 +1,11 @@
-"""The predict rule end to end on the real phased VCF: tiny Enformer, 5 individuals, indels.
+"""The predict rule end to end on the real phased VCF: tiny Enformer, 5 individuals, an indel.
 
-The 1000 Genomes phase 1 VCF of 5 GEUVADIS individuals (chr22:50.3-51.0 Mb, 407 indels, contig
-`22`) runs through the workflow under `unphased: error` (it is phased) with the demo's
-synthetic-background reference (real REF alleles, random bases elsewhere), up to the predict
-rule's output. Checked against the haplotype shard the workflow wrote: one reference row and one
-row per unique haplotype for every gene, finite values, indels among the haplotypes, and a
+The demo's 1000 Genomes phase 1 VCF (phased, 423 GEUVADIS individuals, contig `22`) runs
+through the workflow under `unphased: error` with the demo's real hg19 reference, for 5
+individuals and the 4 genes of chr22:21,300,001-21,340,000, up to the predict rule's output. One
+of them, HG00097, carries the 4-bp deletion rs68141270 (22:21333748 GCTAT>G) that removes LZTR1's
+TSS base. Checked against the haplotype shard the workflow wrote: one reference row and one row
+per unique haplotype for every gene, finite values, an indel among the haplotypes, and a
 haplotype without variants predicted exactly as the reference.
 """
 
@@ -20,17 +21,16 @@ from pexbench.haplotypes import load_shard
 
 pytestmark = pytest.mark.slow
 
-PHASED = "resources/demo/1kg_phase1.5samples.phased.demo.vcf.gz"
+INDIVIDUALS = ["HG00096", "HG00097", "HG00099", "HG00100", "HG00101"]
 MODEL = "enformer_tiny_random"
 
 
 def test_predict_rule_on_real_phased_vcf(tmp_path) -> None:
     root = make_workdir(tmp_path, "phased")
     config = yaml.safe_load((root / "config/config.yaml").read_text())
-    config["inputs"]["vcf"] = PHASED
-    config["individuals"]["include"] = None
+    config["individuals"]["include"] = INDIVIDUALS
     config["haplotypes"]["unphased"] = "error"
-    config["genes"].update({"regions": ["chr22:50300078-50999964"], "max_genes": 4, "shards": 1})
+    config["genes"].update({"regions": ["chr22:21300001-21340000"], "max_genes": 4, "shards": 1})
     config["models"] = [m for m in config["models"] if m["name"] == MODEL]
     (root / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
@@ -42,7 +42,7 @@ def test_predict_rule_on_real_phased_vcf(tmp_path) -> None:
     assert np.isfinite(predictions["value"]).all()
     indels = 0
     for gene in genes:
-        assert gene.individuals == ["HG00096", "HG00097", "HG00099", "HG00100", "HG00101"]
+        assert gene.individuals == INDIVIDUALS
         rows = predictions[predictions["gene_id"] == gene.gene_id]
         assert set(rows["haplotype"]) == {-1, *range(len(gene.unique))}
         reference = rows.loc[rows["haplotype"] == -1, "value"].to_numpy()

@@ -4,8 +4,10 @@
 
 Every output is a deterministic function of the source files (no timestamps, no paths in
 headers): running it twice gives byte-identical files. The demo covers GRCh37
-chr22:49,200,000-51,200,000 (0-based half-open). What is written and from where is listed in
-resources/demo/SOURCES.md.
+chr22:16,050,000-22,000,000 (0-based half-open), the region where the shared data hold real
+sequence, phased genotypes of the 423 GEUVADIS individuals, GEUVADIS expression, GENCODE v19 and
+GM12878 chromatin states. What is written and from where is listed in resources/demo/SOURCES.md.
+A standalone script (not a rule script): run it by hand when the shared data change.
 """
 
 from __future__ import annotations
@@ -16,19 +18,36 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pysam
 import pysam.bcftools
 
 CHROM = "chr22"  # FASTA, GTF and expression contig name
 VCF_CHROM = "22"  # the VCFs use the bare number
-START = 49_200_000  # 0-based, inclusive
-END = 51_200_000  # 0-based, exclusive
-# Real (synthetic-background) bases are kept this far beyond the region on each side, so that
-# windows of up to 2 x PAD around any TSS inside the region see the same sequence as the source.
+START = 16_050_000  # 0-based, inclusive
+END = 22_000_000  # 0-based, exclusive
+# Source bases (and chromatin segments) are kept this far beyond the region on each side, so
+# that windows of up to 2 x PAD around any TSS inside the region see the same sequence as the
+# source. (The source itself holds real sequence only in [16,050,000, 22,000,000).)
 PAD = 200_000
-STATE_SEED = 20230301
 FASTA_LINE = 60
+
+# output file name -> source path (relative to --source)
+FASTA = ("chr22.GRCh37.16.05-22Mb.fa.gz", "reference/chr22.GRCh37.real_16.05-22Mb.fa.gz")
+VCF = (
+    "1kg_phase1.geuvadis423.phased.chr22_16.05-22Mb.vcf.gz",
+    "genotypes/1kg_phase1.chr22_16.05-22.0Mb.geuvadis423.phased.vcf.gz",
+)
+EXPRESSION = ("expression.demo.bed.gz", "expression/genes.50percent.chr22.bed.gz")
+GTF = ("gencode.v19.demo.gtf.gz", "annotation/gencode.v19.annotation.chr22.gtf.gz")
+STATES = (
+    "wgEncodeBroadHmmGm12878HMM.chr22_16.05-22Mb.bed.gz",
+    "chromatin/wgEncodeBroadHmmGm12878HMM.hg19.chr22.bed.gz",
+)
+COPIES = (  # unchanged copies
+    ("covariates.pc50.txt.gz", "expression/genes.covariates.pc50.txt.gz"),
+    ("targets_human.txt", "enformer/targets_human.txt"),
+    ("xpresso_GM12878.h5", "models/xpresso_GM12878.h5"),
+)
 
 
 def _gzip_write(path: Path, text: str) -> None:
@@ -87,7 +106,8 @@ def subset_gtf(src: Path, dst: Path) -> int:
 
 
 def subset_fasta(src: Path, dst: Path) -> tuple[int, int]:
-    """Contig chr22 at full length: source bases in [START-PAD, END+PAD), N elsewhere."""
+    """Contig chr22 at full length: source bases in [START-PAD, END+PAD) with their case (soft
+    mask) kept, N elsewhere; bgzip with .fai and .gzi."""
     with pysam.FastaFile(str(src)) as fa:
         length = fa.get_reference_length(CHROM)
         lo, hi = max(0, START - PAD), min(length, END + PAD)
@@ -105,57 +125,25 @@ def subset_fasta(src: Path, dst: Path) -> tuple[int, int]:
     return lo, hi
 
 
-def gene_rows(gtf: Path) -> list[tuple[int, int, int, str]]:
-    """(start0, end0, tss0, strand) of every gene row of the demo GTF, in file order."""
-    genes = []
-    with gzip.open(gtf, "rt") as fh:
+def subset_states(src: Path, dst: Path) -> dict[str, int]:
+    """Segments of the state BED overlapping [START-PAD, END+PAD), rows unchanged (BED9),
+    bgzipped and tabix-indexed. Returns the segment count per state name."""
+    lo, hi = max(0, START - PAD), END + PAD
+    rows: list[str] = []
+    with gzip.open(src, "rt") as fh:
         for line in fh:
-            f = line.split("\t")
-            if f[2] != "gene":
-                continue
-            start0, end0 = int(f[3]) - 1, int(f[4])
-            tss = start0 if f[6] == "+" else end0 - 1
-            genes.append((start0, end0, tss, f[6]))
-    return genes
-
-
-STATES = ("R", "T", "WE", "E", "CTCF", "PF", "TSS")  # painting order: later wins
-
-
-def chromatin_states(gtf: Path, dst: Path) -> dict[str, int]:
-    """A SYNTHETIC chromatin-state segmentation with the ENCODE combined-segmentation labels.
-
-    Not ENCODE data: states are painted deterministically around the demo genes so that every
-    label occurs and variants near TSSs get promoter-like labels. Background R (repressed), gene
-    bodies T, seeded random WE/E/CTCF segments, PF within 2.5 kb of a TSS, TSS within 500 bp.
-    """
-    code = np.zeros(END - START, dtype=np.int8)  # R
-    rng = np.random.default_rng(STATE_SEED)
-    genes = gene_rows(gtf)
-    for start0, end0, _tss, _strand in genes:
-        code[max(start0, START) - START : min(end0, END) - START] = STATES.index("T")
-    for state, n, width in (("WE", 120, 3000), ("E", 200, 1000), ("CTCF", 150, 400)):
-        for s in rng.integers(0, END - START - width, size=n):
-            code[s : s + width] = STATES.index(state)
-    for state, half in (("PF", 2500), ("TSS", 500)):
-        for _s, _e, tss, _strand in genes:
-            code[max(tss - half, START) - START : min(tss + half, END) - START] = STATES.index(
-                state
-            )
-    change = np.flatnonzero(np.diff(code)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [END - START]])
-    lines = [
-        "# synthetic stand-in, not ENCODE: generated by workflow/scripts/make_demo_data.py "
-        "(states painted around GENCODE v19 genes); labels follow the ENCODE combined "
-        "segmentation (CTCF E PF R T TSS WE); results on it say nothing about biology\n"
-    ]
+            f = line.split("\t", 4)
+            if f[0] == CHROM and int(f[1]) < hi and int(f[2]) > lo:
+                rows.append(line)
+    plain = dst.with_suffix("")
+    plain.write_text("".join(rows))
+    pysam.tabix_compress(str(plain), str(dst), force=True)
+    plain.unlink()
+    pysam.tabix_index(str(dst), preset="bed", force=True)
     counts: dict[str, int] = {}
-    for s, e in zip(starts, ends, strict=True):
-        state = STATES[code[s]]
-        counts[state] = counts.get(state, 0) + 1
-        lines.append(f"{CHROM}\t{START + s}\t{START + e}\t{state}\n")
-    _gzip_write(dst, "".join(lines))
+    for line in rows:
+        name = line.split("\t", 4)[3]
+        counts[name] = counts.get(name, 0) + 1
     return counts
 
 
@@ -167,34 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     src: Path = args.source
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    n = subset_vcf(
-        src / "genotypes/geuvadis423.chr22.unphased.vcf.gz", out / "geuvadis423.demo.vcf.gz"
-    )
-    print(f"unphased VCF: {n} records")
-    n = subset_vcf(
-        src / "genotypes/1kg_phase1.chr22_50.3-51.0Mb.5samples.phased.vcf.gz",
-        out / "1kg_phase1.5samples.phased.demo.vcf.gz",
-    )
+    n = subset_vcf(src / VCF[1], out / VCF[0])
     print(f"phased VCF: {n} records")
-    n = subset_expression(
-        src / "expression/genes.50percent.chr22.bed.gz", out / "expression.demo.bed.gz"
-    )
+    n = subset_expression(src / EXPRESSION[1], out / EXPRESSION[0])
     print(f"expression: {n} genes")
-    shutil.copyfile(src / "expression/genes.covariates.pc50.txt.gz", out / "covariates.pc50.txt.gz")
-    n = subset_gtf(
-        src / "annotation/gencode.v19.annotation.chr22.gtf.gz", out / "gencode.v19.demo.gtf.gz"
-    )
+    n = subset_gtf(src / GTF[1], out / GTF[0])
     print(f"GTF: {n} genes")
-    lo, hi = subset_fasta(
-        src / "reference/chr22.synthetic_background.fa.gz", out / "chr22.demo.fa.gz"
-    )
+    lo, hi = subset_fasta(src / FASTA[1], out / FASTA[0])
     print(f"FASTA: source bases kept in [{lo}, {hi})")
-    shutil.copyfile(src / "enformer/targets_human.txt", out / "targets_human.txt")
-    shutil.copyfile(src / "models/xpresso_GM12878.h5", out / "xpresso_GM12878.h5")
-    counts = chromatin_states(
-        out / "gencode.v19.demo.gtf.gz", out / "chromatin_states.synthetic.bed.gz"
-    )
-    print(f"chromatin states (synthetic): {counts}")
+    counts = subset_states(src / STATES[1], out / STATES[0])
+    print(f"chromatin states: {sum(counts.values())} segments, {len(counts)} states")
+    for name, source in COPIES:
+        shutil.copyfile(src / source, out / name)
     return 0
 
 
