@@ -8,6 +8,10 @@
 - anchored mode (`--anchor POS --length L`): exactly L bases with the haplotype base aligned to
   reference position POS (1-based) at index L//2 (0-based), N past contig ends.
 
+`pexbench predict` prints a model's predictions for a list of genes as a TSV (table kind
+`gene_predictions`): the reference of each gene and, with `--vcf`, each individual's haplotypes,
+through the workflow's own path (`pexbench.gene_predictions.predict_genes`).
+
 Errors print one line on stderr and exit with status 2.
 """
 
@@ -16,11 +20,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from pexbench import __version__, genes
 from pexbench.encoding import decode
 from pexbench.errors import InputError, PexbenchError
+from pexbench.gene_predictions import model_entry, predict_genes
 from pexbench.genes import REGION_PATTERN
 from pexbench.genome import Reference
 from pexbench.haplotypes import (
@@ -29,6 +35,9 @@ from pexbench.haplotypes import (
     haplotypes_for_gene,
     haplotypes_for_region,
 )
+from pexbench.models.base import NOT_A_RESULT
+from pexbench.models.facts import MODEL_TYPES
+from pexbench.tables import table_text
 from pexbench.variants import UNPHASED_POLICIES
 
 
@@ -99,6 +108,36 @@ def _cmd_haplotype(args: argparse.Namespace, out: TextIO) -> None:
         print(f"pexbench haplotype: {counts}", file=sys.stderr)
 
 
+def _cmd_predict(args: argparse.Namespace, out: TextIO) -> None:
+    spec, config_targets = model_entry(
+        config=args.model_config, name=args.model_name, model_type=args.model, weights=args.weights
+    )
+    if args.device:
+        spec["device"] = args.device
+    table = predict_genes(
+        args.fasta,
+        args.genes,
+        spec,
+        gene_ids=args.gene_ids,
+        vcf=args.vcf,
+        samples=args.samples,
+        unphased=args.unphased,
+        seed=args.seed,
+        targets=args.targets or config_targets,
+        root=Path.cwd(),
+    )
+    out.write(table_text(table, kind="gene_predictions"))
+    if not table["trained"].all():
+        print(f"pexbench predict: {NOT_A_RESULT}", file=sys.stderr)
+    unknown = table.loc[table["input_n"] > 0, "gene_id"].unique()
+    if len(unknown):
+        print(
+            f"pexbench predict: {len(unknown)} gene(s) read N bases (column input_n): "
+            + ", ".join(unknown[:10]),
+            file=sys.stderr,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pexbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pexbench {__version__}")
@@ -129,6 +168,38 @@ def build_parser() -> argparse.ArgumentParser:
     hap.add_argument("-o", "--output", help="write here instead of standard output")
     hap.add_argument("-v", "--verbose", action="store_true", help="print counts on stderr")
     hap.set_defaults(func=_cmd_haplotype)
+    pred = verbs.add_parser(
+        "predict",
+        help="print a model's predictions for a list of genes as TSV",
+        description=(
+            "The workflow's path (gene table -> TSS -> haplotypes -> predict) for a list of "
+            "genes: one row per gene, track and sequence (the reference; with --vcf also "
+            "haplotypes 1 and 2 of each individual). Columns: model, trained, gene_id, symbol, "
+            "chrom, tss (0-based), strand, input_n (N bases the model reads), individual, "
+            "haplotype, track, value."
+        ),
+    )
+    pred.add_argument("--fasta", required=True, help="reference FASTA (plain or bgzip, indexed)")
+    pred.add_argument("--genes", required=True, help="GTF (gene rows) or gene TSV (tss 0-based)")
+    pred.add_argument("--gene-ids", nargs="+", help="only these genes (version suffix optional)")
+    which = pred.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model-config", help="workflow config (models: list) or one model entry")
+    which.add_argument("--model", choices=MODEL_TYPES, help="model type (with --weights)")
+    pred.add_argument("--model-name", help="the entry of --model-config's models: list to run")
+    pred.add_argument("--weights", help="with --model: weights (Xpresso HDF5, Enformer id/dir)")
+    pred.add_argument("--targets", help="Enformer's targets_human.txt (default: inputs.targets)")
+    pred.add_argument("--device", help="override the entry's device (cpu, cuda, cuda:N, auto)")
+    pred.add_argument("--vcf", help="phased VCF: also predict every individual's haplotypes")
+    pred.add_argument("--samples", nargs="+", help="with --vcf: only these individuals")
+    pred.add_argument(
+        "--unphased",
+        choices=UNPHASED_POLICIES,
+        default="error",
+        help="policy for unphased heterozygous genotypes (default: error)",
+    )
+    pred.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")
+    pred.add_argument("-o", "--output", help="write the TSV here instead of standard output")
+    pred.set_defaults(func=_cmd_predict)
     return parser
 
 

@@ -184,6 +184,24 @@ _SPECS = (
         "rule report_runtimes (results/report/rule_runtimes.tsv)",
         extra_columns=True,
     ),
+    TableSpec(
+        "gene_predictions",
+        {
+            "model": "str",
+            "trained": "bool",
+            "gene_id": "str",
+            "symbol": "str",
+            "chrom": "str",
+            "tss": "int64",
+            "strand": "str",
+            "input_n": "int64",
+            "individual": "str",
+            "haplotype": "int64",
+            "track": "str",
+            "value": "float64",
+        },
+        "the command `pexbench predict` (pexbench.gene_predictions)",
+    ),
 )
 
 TABLES: dict[str, TableSpec] = {spec.kind: spec for spec in _SPECS}

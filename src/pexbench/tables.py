@@ -79,18 +79,28 @@ def _declared(frame: pd.DataFrame, spec: TableSpec, path: PathLike) -> pd.DataFr
     return frame[[*spec.names, *extra]]
 
 
+_TSV_OPTIONS: dict[str, Any] = {
+    "sep": "\t",
+    "index": False,
+    "float_format": FLOAT_FORMAT,
+    "na_rep": NA_REP,
+}
+
+
+def table_text(frame: pd.DataFrame, *, kind: str | None = None) -> str:
+    """The TSV text `write_table` writes for `frame` (e.g. for standard output)."""
+    if kind is not None:
+        frame = _declared(frame, table_spec(kind), "<text>")
+    return str(frame.to_csv(**_TSV_OPTIONS))
+
+
 def write_table(frame: pd.DataFrame, path: PathLike, *, kind: str | None = None) -> Path:
     """Write `frame` as TSV (see the module docstring for the format) atomically; return the
     path. With `kind`, the declared columns of that table kind, in the declared order."""
     final = Path(path)
     if kind is not None:
         frame = _declared(frame, table_spec(kind), final)
-    options: dict[str, Any] = {
-        "sep": "\t",
-        "index": False,
-        "float_format": FLOAT_FORMAT,
-        "na_rep": NA_REP,
-    }
+    options = _TSV_OPTIONS
     with atomic_path(final) as tmp:
         if final.suffix != ".gz":
             frame.to_csv(tmp, **options)

@@ -4,6 +4,10 @@
 Unit = one (gene, individual, haplotype) anchored sequence (default 196,608 bp, TSS at L//2),
 for every gene of the GEUVADIS expression table inside a region and every individual of the
 GEUVADIS VCF (unphased calls taken in file order, policy `as_phased`), on one core.
+`--real-phased`: the real hg19 sequence and the real phased VCF of all 423 GEUVADIS individuals
+in chr22:16.05-22 Mb (policy `error`; thinned to 2,371 variants, so dedup ratios there are not
+those of dense genotypes); `--model-length xpresso|enformer`: the haplotype length the workflow
+uses for that model type alone (pexbench.models.facts: 14,000 and 196,608).
 
 Headline: end-to-end units/s = all units / time of [VCF read + bcftools overlap rules + dedup
 (`haplotypes_for_gene`) + the anchored build of every unique haplotype (`AnchoredBuilder`)],
@@ -20,6 +24,8 @@ is not the same output as anchored mode when indels are present):
 Ratios are baseline median ms per unit / engine end-to-end ms per unit. The engine's
 region-mode output is compared with pysam's bcftools on the sampled units (exit status 1 on
 any mismatch). Quick run:  python tests/benchmarks/bench_haplotypes.py --max-genes 2
+Real phased data, Xpresso's length:
+  python tests/benchmarks/bench_haplotypes.py --real-phased --model-length xpresso --cpu 0
 """
 
 from __future__ import annotations
@@ -53,23 +59,51 @@ from pexbench.haplotypes import (  # noqa: E402
     haplotypes_for_gene,
     haplotypes_for_region,
 )
+from pexbench.models.facts import MODEL_TYPES, sequence_length  # noqa: E402
 from pexbench.variants import read_variants, vcf_samples  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 
 
+# --real-phased: real hg19 sequence and the real phased genotypes of all 423 GEUVADIS individuals
+# (1000 Genomes phase 1, thinned to 2,371 variants in 6 Mb: dedup ratios are those of thinned,
+# not dense, genotypes), every GEUVADIS expression gene with its TSS in chr22:16.05-22 Mb
+REAL_PHASED = {
+    "fasta": SHARED / "reference/chr22.GRCh37.real_16.05-22Mb.fa.gz",
+    "vcf": SHARED / "genotypes/1kg_phase1.chr22_16.05-22.0Mb.geuvadis423.phased.vcf.gz",
+    "region": "chr22:16050000-22000000",
+    "unphased": "error",
+}
+DEFAULTS = {
+    "fasta": SHARED / "reference/chr22.synthetic_background.fa.gz",
+    "vcf": SHARED / "genotypes/geuvadis423.chr22.unphased.vcf.gz",
+    "region": "chr22:49200000-51200000",
+    "unphased": "as_phased",
+}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--fasta", type=Path, default=SHARED / "reference/chr22.synthetic_background.fa.gz"
-    )
-    p.add_argument(
-        "--vcf", type=Path, default=SHARED / "genotypes/geuvadis423.chr22.unphased.vcf.gz"
-    )
+    p.add_argument("--fasta", type=Path, help=f"default {DEFAULTS['fasta']}")
+    p.add_argument("--vcf", type=Path, help=f"default {DEFAULTS['vcf']}")
     p.add_argument("--genes", type=Path, default=SHARED / "expression/genes.50percent.chr22.bed.gz")
-    p.add_argument("--region", default="chr22:49200000-51200000", help="genes whose TSS lies here")
-    p.add_argument("--length", type=int, default=196_608)
-    p.add_argument("--unphased", default="as_phased")
+    p.add_argument("--region", help=f"genes whose TSS lies here (default {DEFAULTS['region']})")
+    p.add_argument(
+        "--real-phased",
+        action="store_true",
+        help="real sequence + real phased 423-individual VCF of chr22:16.05-22 Mb, policy error "
+        "(sets the defaults of --fasta, --vcf, --region, --unphased)",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--length", type=int, help="unit length (default 196,608)")
+    length.add_argument(
+        "--model-length",
+        choices=MODEL_TYPES,
+        help="the haplotype length the workflow uses for this model type alone (models.facts)",
+    )
+    p.add_argument(
+        "--unphased", help=f"default {DEFAULTS['unphased']} ('error' with --real-phased)"
+    )
     p.add_argument("--max-genes", type=int, default=0, help="0 = all genes in the region")
     p.add_argument("--baseline-units", type=int, default=20, help="sampled units per baseline")
     p.add_argument("--samtools", default="/usr/bin/samtools")
@@ -77,7 +111,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cpu", type=int, default=-1, help="pin the process to this CPU (-1: no)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="write the results here")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    preset = REAL_PHASED if args.real_phased else DEFAULTS
+    for key, value in preset.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.model_length:
+        weights = "official" if args.model_length == "enformer" else None
+        args.length = sequence_length({"type": args.model_length, "weights": weights})
+    elif args.length is None:
+        args.length = 196_608
+    return args
 
 
 def read_genes(path: Path, region: str) -> list[dict[str, object]]:
@@ -227,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         genes = genes[: args.max_genes]
     inds = vcf_samples(args.vcf)
     print(f"{len(genes)} genes, {len(inds)} individuals, length {args.length}", file=sys.stderr)
+    if args.real_phased:
+        print(
+            "real phased genotypes, thinned (2,371 variants in 6 Mb): dedup ratios are not "
+            "those of dense genotypes",
+            file=sys.stderr,
+        )
 
     tot, per_gene = engine_pass(args, reference, genes, inds)
     rss_engine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -261,6 +311,16 @@ def main(argv: list[str] | None = None) -> int:
         "genes": len(genes),
         "individuals": len(inds),
         "length": args.length,
+        "fasta": str(args.fasta),
+        "vcf": str(args.vcf),
+        "region": args.region,
+        "unphased": args.unphased,
+        "genotypes_note": (
+            "thinned phased VCF (2,371 variants in 6 Mb): dedup ratios are not those of dense "
+            "genotypes"
+            if args.real_phased
+            else ""
+        ),
         "units": units,
         "unique_haplotypes": int(tot["unique"]),
         "dedup_ratio": tot["unique"] / units if units else float("nan"),

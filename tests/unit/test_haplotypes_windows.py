@@ -10,13 +10,16 @@ import pandas as pd
 import pytest
 from vcfcase import bcftools, engine, write_case
 
-from pexbench.errors import VariantError
+from pexbench.encoding import decode
+from pexbench.errors import InputError, VariantError
 from pexbench.genome import Reference
 from pexbench.haplotypes import (
     HAPLOTYPE_MARGIN,
+    AnchoredBuilder,
     haplotypes_for_gene,
     haplotypes_for_genes,
     haplotypes_for_region,
+    reference_haplotypes,
     variant_reach,
 )
 from pexbench.variants import random_phase_swaps
@@ -112,3 +115,18 @@ def test_gene_window_margin_and_variant_reach(tmp_path: Path) -> None:
     # the workflow keeps variants this far from a TSS (normalise_vcf's margin)
     assert variant_reach(1_000) == 500 + 20_000
     assert variant_reach(1_001) == 500 + 20_000
+
+
+def test_reference_haplotypes_give_the_reference_window(tmp_path: Path) -> None:
+    """No genotypes: no alleles, no individuals; the anchored build is the reference window."""
+    seq = "ACGTTGCA" * 500
+    fasta, _ = write_case(tmp_path, [(21, "T", "G", ["1|0"])], ref_seq=seq)
+    reference = Reference(fasta)
+    row = {"gene_id": "G", "symbol": "S", "chrom": "chr1", "tss": 1_000, "strand": "-"}
+    gene = reference_haplotypes(reference, row, 100)
+    assert (gene.window_start, gene.window_end, gene.strand) == (950, 1_050, "-")
+    assert gene.unique == [] and gene.individuals == [] and gene.assignment.shape == (0, 2)
+    built = AnchoredBuilder(reference, gene, 100).reference()
+    assert decode(built) == seq[950:1_050]
+    with pytest.raises(InputError, match=r"TSS 9999 .* lies outside chr1"):
+        reference_haplotypes(reference, {**row, "tss": 9_999}, 100)

@@ -18,6 +18,7 @@ from pexbench.tables import (
     open_text,
     read_table,
     read_tables,
+    table_text,
     write_table,
 )
 
@@ -158,3 +159,11 @@ def test_read_tables_concatenates_shards(tmp_path: Path) -> None:
     table = read_tables([a, b, c], kind="measured")
     assert table["gene_id"].tolist() == ["g", "h"] and table.index.tolist() == [0, 1]
     assert list(read_tables([], kind="measured").columns) == column_names("measured")
+
+
+def test_table_text_is_what_write_table_writes(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"s": [3, 1], "job": ["b", "a"], "rule": ["r", "r"], "repeat": [0, 0]})
+    frame["s"] = [0.123456789012, np.nan]
+    path = write_table(frame, tmp_path / "t.tsv", kind="benchmarks")
+    assert table_text(frame, kind="benchmarks") == path.read_text()
+    assert table_text(frame, kind="benchmarks").splitlines()[1] == "r\tb\t0\t0.12345679"

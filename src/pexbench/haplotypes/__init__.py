@@ -7,7 +7,8 @@ bcftools itself in the tests). Torch-free: the workflow's `common.smk` imports i
   every haplotype at once (`select_alleles`), deduplication;
 - `gene`: `GeneHaplotypes`, the deduplicated haplotypes of one gene or window;
 - `windows`: reading a window (`haplotypes_for_region`) or a gene's window, widened until every
-  haplotype covers the sequence length (`haplotypes_for_gene`, `haplotypes_for_genes`);
+  haplotype covers the sequence length (`haplotypes_for_gene`, `haplotypes_for_genes`), or a
+  gene's reference alone (`reference_haplotypes`);
 - `layout`: one haplotype's bcftools layout and region-mode sequences (`build_region`);
 - `anchored`: fixed-length sequences with the TSS at length // 2 (`AnchoredBuilder`);
 - `shard`: a gene shard's haplotypes on disk (`save_shard`, `load_shard`) and its allele table
@@ -39,6 +40,7 @@ from pexbench.haplotypes.windows import (
     haplotypes_for_gene,
     haplotypes_for_genes,
     haplotypes_for_region,
+    reference_haplotypes,
     variant_reach,
 )
 
@@ -57,6 +59,7 @@ __all__ = [
     "haplotypes_for_genes",
     "haplotypes_for_region",
     "load_shard",
+    "reference_haplotypes",
     "save_shard",
     "select_alleles",
     "variant_reach",

@@ -203,6 +203,47 @@ def haplotypes_for_gene(
     )
 
 
+def reference_haplotypes(
+    reference: Reference, gene_row: Mapping[str, Any], length: int
+) -> GeneHaplotypes:
+    """A gene without genotypes: no alleles, no individuals, only its reference sequence.
+
+    The window is TSS +- length/2 (what `AnchoredBuilder` needs for `length` bp); `gene_row`
+    as for `haplotypes_for_gene`. `predict_haplotypes` then predicts the reference alone.
+    """
+    length = int(length)
+    if length <= 0:
+        raise InputError(f"sequence length must be positive, got {length}")
+    tss = int(gene_row["tss"])
+    fchrom = reference.resolve(str(gene_row["chrom"]), source="gene table")
+    if not 0 <= tss < reference.contigs[fchrom]:
+        raise InputError(
+            f"gene {gene_row['gene_id']}: TSS {tss} (0-based) lies outside {fchrom} "
+            f"(length {reference.contigs[fchrom]}); check the gene table's build and coordinates."
+        )
+    strand = str(gene_row.get("strand", "+"))
+    if strand not in ("+", "-"):
+        raise InputError(f"gene {gene_row['gene_id']}: strand must be '+' or '-', got {strand!r}")
+    start = tss - length // 2
+    return GeneHaplotypes(
+        gene_id=str(gene_row["gene_id"]),
+        symbol=symbol if isinstance(symbol := gene_row.get("symbol", ""), str) else "",
+        chrom=fchrom,
+        tss=tss,
+        strand=strand,
+        window_start=start,
+        window_end=start + length,
+        allele_pos=np.zeros(0, dtype=np.int64),
+        allele_ref=[],
+        allele_alt=[],
+        allele_id=[],
+        unique=[],
+        individuals=[],
+        assignment=np.zeros((0, 2), dtype=np.int32),
+        counts={"haplotypes": 0, "unique_haplotypes": 0},
+    )
+
+
 def haplotypes_for_genes(
     vcf: str | Path,
     reference: Reference,
