@@ -200,3 +200,32 @@ def test_region_mode_keeps_the_reference_case_any_ploidy_and_absent_contigs(
         out = capsys.readouterr().out
         assert out == theirs, (region, hap)
         assert chrom == "chr2" or any(c.islower() for c in out.splitlines()[1])
+
+
+def test_haplotype_n_on_mixed_ploidy_equals_bcftools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Haploid `1`, triploid `0|1|1`, diploid `1|0`: -H 2 keeps the reference at the haploid
+    call, -H 3 takes the triploid's third allele and the reference elsewhere, as bcftools."""
+    fa = tmp_path / "r.fa"
+    fa.write_text(">chr1\nACGTACGTACGT\n")
+    pysam.faidx(str(fa))
+    plain = tmp_path / "v.vcf"
+    plain.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=12>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+        "chr1\t2\t.\tC\tT\t.\t.\t.\tGT\t1\n"
+        "chr1\t4\t.\tT\tA\t.\t.\t.\tGT\t0|1|1\n"
+        "chr1\t6\t.\tC\tG\t.\t.\t.\tGT\t1|0\n"
+    )
+    vcf = tmp_path / "v.vcf.gz"
+    pysam.tabix_compress(str(plain), str(vcf), force=True)
+    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    expected = {1: "ATGTAGGTACGT", 2: "ACGAACGTACGT", 3: "ACGAACGTACGT"}  # hand-computed
+    for hap, seq in expected.items():
+        theirs = pysam.bcftools.consensus("-H", str(hap), "-s", "S", "-f", str(fa), str(vcf))
+        argv = ["haplotype", "--fasta", str(fa), "--vcf", str(vcf), "--sample", "S"]
+        assert main([*argv, "--haplotype", str(hap), "--region", "chr1:1-12"]) == 0
+        out = capsys.readouterr().out
+        assert out.splitlines()[1] == theirs.splitlines()[1] == seq
