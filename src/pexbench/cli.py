@@ -4,7 +4,9 @@
 
 - region mode (default): the same sequence as
   `samtools faidx FASTA REGION | bcftools consensus -H H -s SAMPLE VCF` (1-based inclusive region,
-  end clipped to the contig like samtools; contig names harmonised, `22` finds `chr22`);
+  end clipped to the contig like samtools; contig names harmonised, `22` finds `chr22`), in the
+  reference's case (soft-masked lower case kept, as bcftools keeps it); `--haplotype N` takes
+  the N-th allele of each GT at any ploidy;
 - anchored mode (`--anchor POS --length L`): exactly L bases with the haplotype base aligned to
   reference position POS (1-based) at index L//2 (0-based), N past contig ends.
 
@@ -31,10 +33,10 @@ from pexbench.genes import REGION_PATTERN
 from pexbench.genome import Reference
 from pexbench.haplotypes import (
     AnchoredBuilder,
-    build_region,
     haplotypes_for_gene,
     haplotypes_for_region,
 )
+from pexbench.haplotypes.layout import region_text
 from pexbench.models.base import NOT_A_RESULT
 from pexbench.models.facts import MODEL_TYPES
 from pexbench.tables import table_text
@@ -56,6 +58,13 @@ def parse_region(text: str) -> tuple[str, int | None, int | None]:
     if region.end is None:
         return region.chrom, None, None
     return region.chrom, region.start - 1, region.end
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _write_fasta(out: TextIO, header: str, seq: str, width: int) -> None:
@@ -80,9 +89,17 @@ def _cmd_haplotype(args: argparse.Namespace, out: TextIO) -> None:
             )
         end = min(end, contig_len)
         gh = haplotypes_for_region(
-            args.vcf, reference, fchrom, start, end, [args.sample], args.unphased, args.seed
+            args.vcf,
+            reference,
+            fchrom,
+            start,
+            end,
+            [args.sample],
+            args.unphased,
+            args.seed,
+            ploidy=max(2, args.haplotype),
         )
-        seq = build_region(reference, gh, gh.haplotype(args.sample, args.haplotype))
+        text = region_text(reference, gh, gh.haplotype(args.sample, args.haplotype))
         header = f"{fchrom}:{start + 1}-{end}"
     else:
         if args.length is None or args.length < 1:
@@ -94,15 +111,22 @@ def _cmd_haplotype(args: argparse.Namespace, out: TextIO) -> None:
             raise InputError(f"--anchor {args.anchor} lies outside --region {args.region}")
         row = {"gene_id": f"{fchrom}:{args.anchor}", "chrom": fchrom, "tss": tss, "strand": "+"}
         gh = haplotypes_for_gene(
-            args.vcf, reference, row, args.length, [args.sample], args.unphased, args.seed
+            args.vcf,
+            reference,
+            row,
+            args.length,
+            [args.sample],
+            args.unphased,
+            args.seed,
+            ploidy=max(2, args.haplotype),
         )
         builder = AnchoredBuilder(reference, gh, args.length)
-        seq = builder.build(gh.haplotype(args.sample, args.haplotype))
+        text = decode(builder.build(gh.haplotype(args.sample, args.haplotype)))
         header = (
             f"{fchrom}:{args.anchor} sample={args.sample} haplotype={args.haplotype} "
             f"length={args.length} anchor_index={args.length // 2}"
         )
-    _write_fasta(out, header, decode(seq), args.line_width)
+    _write_fasta(out, header, text, args.line_width)
     if args.verbose:
         counts = ", ".join(f"{k}={v}" for k, v in gh.counts.items())
         print(f"pexbench haplotype: {counts}", file=sys.stderr)
@@ -153,7 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     hap.add_argument("--fasta", required=True, help="reference FASTA (plain or bgzip, indexed)")
     hap.add_argument("--vcf", required=True, help="indexed VCF/BCF (normalised against FASTA)")
     hap.add_argument("--sample", required=True, help="sample name in the VCF")
-    hap.add_argument("--haplotype", type=int, choices=(1, 2), required=True)
+    hap.add_argument(
+        "--haplotype",
+        type=_positive,
+        required=True,
+        help="N: the N-th allele of each GT, at any ploidy (as bcftools -H N); haploid calls "
+        "keep the reference on haplotype 2",
+    )
     hap.add_argument("--region", required=True, help="CHR:START-END, 1-based inclusive")
     hap.add_argument("--anchor", type=int, help="1-based TSS position (anchored mode)")
     hap.add_argument("--length", type=int, help="output length in anchored mode")

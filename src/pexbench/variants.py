@@ -4,14 +4,25 @@
 file order, with per-sample allele indices. What is dropped or changed is counted in
 `VariantBlock.counts`, never silently:
 
-- records whose ALT alleles are all symbolic (`<DEL>`, `<CN0>`, breakends ...) or the spanning
-  deletion `*`: skipped (`skipped_symbolic`, `skipped_star`); records without ALT: `skipped_no_alt`.
-  In records that mix such alleles with sequence alleles, calls of the unusable alleles become
+- `<DEL>` alleles are applied as bcftools consensus applies them (POS+1..END deleted): with a
+  reference, the record is rewritten into sequence alleles (`pexbench.symbolic`;
+  `symbolic_deletions` counts such records; without a reference it stays `<DEL>`, a usable
+  allele for dosages that `pexbench.haplotypes` never applies). Records whose ALT alleles are
+  all other symbolic alleles (`<CN0>`, `<*>`, breakends ...) or the spanning deletion `*`:
+  skipped (`skipped_symbolic`, `skipped_star`); records without ALT: `skipped_no_alt`. In
+  records that mix such alleles with sequence alleles, calls of the unusable alleles become
   missing (`unusable_allele_calls`), i.e. reference in haplotypes, NaN in dosages.
 - REF alleles are checked against the FASTA when a reference is given: a mismatch raises
   `VariantError` naming the site (wrong build, or a VCF not normalised against this FASTA).
-- missing alleles (`./.`, `.|1`) stay -1 (`missing_alleles`); haploid calls get -1 as their second
-  allele (`haploid_calls`), as `bcftools consensus -H 2` keeps the reference there.
+- missing alleles (`./.`, `.|1`) stay -1 (`missing_alleles`).
+- ploidy: `genotypes[..., k]` is the (k+1)-th allele of the GT, for k < `ploidy` (default 2), as
+  `bcftools consensus -H k+1` takes the N-th allele at any ploidy. A call with fewer alleles gets
+  -1 (reference) in the remaining columns: haploid calls (`haploid_calls`) keep the reference on
+  haplotype 2, as bcftools does. Alleles of a GT beyond `ploidy` are not read: a tetraploid
+  `0|1|0|1` gives haplotypes 1 and 2 = its first two alleles, as `-H 1` / `-H 2` give
+  (`alleles_beyond_ploidy` counts the alleles left out; pass `ploidy=4` for haplotypes 3, 4).
+- a contig that the VCF neither declares nor indexes has no records: the window is the
+  reference, as bcftools consensus prints it (`contig_not_in_vcf` = 1, and a warning is logged).
 
 Unphased heterozygous calls (`0/1`, written with `/`, two different alleles, or one missing) follow
 the `unphased` policy:
@@ -20,8 +31,10 @@ the `unphased` policy:
 - ``"as_phased"``: keep the order written in the file (first allele -> haplotype 1), which is what
   `bcftools consensus -H 1|2` does "regardless of phasing".
 - ``"random"``: swap the two alleles with probability 1/2. The coin is a hash of
-  (seed, contig, POS, REF, ALT, sample name), so it does not depend on the window, the order of
-  samples or the other records: overlapping windows and reruns give the same phase.
+  (seed, POS, REF, ALT, sample name), so it does not depend on the window, the order of
+  samples, the other records or the contig's spelling (`22` and `chr22` give the same phase):
+  overlapping windows and reruns give the same phase. Diploid calls only: an unphased
+  heterozygous polyploid call under `random` is an error.
 
 Homozygous unphased calls are unambiguous and are used as they are (counted as
 `unphased_homozygous`).
@@ -30,6 +43,7 @@ Homozygous unphased calls are unambiguous and are used as they are (counted as
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,9 +56,12 @@ import pysam
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError, VariantError
 from pexbench.genome import Reference
+from pexbench.symbolic import DEL, deletion_end, expand_deletion, info_end
 from pexbench.vcf import vcf_samples  # noqa: F401  (re-exported)
 
 UNPHASED_POLICIES = ("error", "as_phased", "random")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,6 +97,8 @@ def _is_unusable(allele: str) -> str | None:
     """'symbolic', 'star' or None for a sequence allele."""
     if allele == "*":
         return "star"
+    if allele == DEL:
+        return None
     if allele.startswith("<") or "[" in allele or "]" in allele or allele == ".":
         return "symbolic"
     if not allele.isalpha():
@@ -87,32 +106,31 @@ def _is_unusable(allele: str) -> str | None:
     return None
 
 
-_GT_CACHE: dict[str, tuple[int, int, bool, bool]] = {}
+_GT_CACHE: dict[str, tuple[tuple[int, ...], bool]] = {}
 
 
-def _parse_gt(text: str) -> tuple[int, int, bool, bool]:
-    """GT string -> (allele1, allele2, phased, haploid); '.' -> -1."""
+def _parse_gt(text: str) -> tuple[tuple[int, ...], bool]:
+    """GT string -> (alleles of any ploidy, phased); '.' -> -1. A haploid call counts as
+    phased unless it is '.'; a call of two or more alleles is phased when written with '|'."""
     hit = _GT_CACHE.get(text)
     if hit is not None:
         return hit
     if text in ("", "."):
-        res = (-1, -1, False, True)
+        res: tuple[tuple[int, ...], bool] = ((-1,), False)
     elif "|" in text or "/" in text:
         phased = "|" in text and "/" not in text
         parts = text.replace("|", "/").split("/")
-        if len(parts) != 2:
-            raise ValueError(f"only haploid or diploid genotypes are supported, got GT={text!r}")
-        a, b = (-1 if p == "." else int(p) for p in parts)
-        res = (a, b, phased, False)
+        res = (tuple(-1 if p == "." else int(p) for p in parts), phased)
     else:
-        res = (-1 if text == "." else int(text), -1, True, True)
+        res = ((int(text),), True)
     if len(_GT_CACHE) < 10_000:
         _GT_CACHE[text] = res
     return res
 
 
-def _site_hash(seed: int, chrom: str, pos: int, ref: str, alts: Sequence[str]) -> np.uint64:
-    key = f"{seed}\t{chrom}\t{pos}\t{ref}\t{','.join(alts)}".encode()
+def _site_hash(seed: int, pos: int, ref: str, alts: Sequence[str]) -> np.uint64:
+    """Hash of (seed, 0-based POS, REF, ALTs): the contig's spelling plays no part."""
+    key = f"{seed}\t{pos}\t{ref}\t{','.join(alts)}".encode()
     return np.uint64(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little"))
 
 
@@ -135,10 +153,11 @@ def _splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 def random_phase_swaps(
-    seed: int, chrom: str, pos: int, ref: str, alts: Sequence[str], samples: Sequence[str]
+    seed: int, pos: int, ref: str, alts: Sequence[str], samples: Sequence[str]
 ) -> npt.NDArray[np.bool_]:
-    """The documented coin of the `random` policy: True where the two alleles are swapped."""
-    return _coins(_site_hash(seed, chrom, pos, ref, alts), _sample_hashes(samples))
+    """The documented coin of the `random` policy: True where the two alleles are swapped
+    (`pos` 0-based, as in `VariantBlock.pos`; no contig: `22` and `chr22` phase alike)."""
+    return _coins(_site_hash(seed, pos, ref, alts), _sample_hashes(samples))
 
 
 def _coins(site: np.uint64, sample_hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
@@ -152,23 +171,26 @@ def _coins_2d(
     return (_splitmix64(sample_hashes[None, :] ^ sites[:, None]) >> np.uint64(63)).astype(bool)
 
 
-def _locate_line(path: Path, last: tuple[str, int] | None) -> str:
-    """', line N: TEXT' of the first data line after the record `last` (best effort)."""
+def _locate_line(path: Path, vchrom: str, start: int, end: int, index: int) -> str:
+    """', line N: TEXT' of the `index`-th record (0-based) that the index returns for the window
+    (the order htslib reads them in); '' when the file is not a tabix-indexed text VCF."""
     import gzip
 
     try:
+        with pysam.TabixFile(str(path), encoding="ascii", parser=None) as tabix:
+            lines = list(tabix.fetch(vchrom, max(int(start), 0), int(end)))
+        if not 0 <= index < len(lines):
+            return ""
+        target = lines[index]
+        occurrence = lines[:index].count(target)  # identical earlier lines share its POS
         opener = gzip.open if path.suffix in (".gz", ".bgz") else open
         with opener(path, "rt", errors="replace") as handle:
-            seen = last is None
             for number, line in enumerate(handle, start=1):
-                if line.startswith("#"):
-                    continue
-                if seen:
-                    return f", line {number}: {line.rstrip()[:120]!r}"
-                cols = line.split("\t", 2)
-                if len(cols) > 1 and last is not None and cols[0] == last[0]:
-                    seen = cols[1] == str(last[1])
-    except (OSError, EOFError, UnicodeError):
+                if line.rstrip("\n") == target:
+                    if occurrence == 0:
+                        return f", line {number}: {target[:120]!r}"
+                    occurrence -= 1
+    except (OSError, EOFError, UnicodeError, ValueError):
         return ""
     return ""
 
@@ -222,12 +244,13 @@ class _Raw:
     ref: list[str]
     alts: list[tuple[str, ...]]
     ids: list[str]
-    gt: npt.NDArray[np.int64]  # (n_var, n_samples, 2)
+    gt: npt.NDArray[np.int64]  # (n_var, n_samples, ploidy)
     phased: npt.NDArray[np.bool_]
-    haploid: npt.NDArray[np.bool_]
+    ploidy: npt.NDArray[np.int64]  # number of alleles written in each GT
+    info_end: list[int | None]  # INFO/END of records holding <DEL>, else None
 
 
-_GT_TEXT = re.compile(r"(?:[0-9]+|\.)(?:[|/](?:[0-9]+|\.))?")
+_GT_TEXT = re.compile(r"(?:[0-9]+|\.)(?:[|/](?:[0-9]+|\.))*")
 _DIGIT_OR_DOT = np.zeros(256, dtype=bool)
 _DIGIT_OR_DOT[list(b"0123456789.")] = True
 
@@ -266,9 +289,13 @@ def _record_id(rid: str | None, vchrom: str, pos1: int, ref: str, alts: tuple[st
 
 
 def _parse_cells(
-    buf: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """GT subfields of sample cells buf[starts:ends] -> (alleles (..., 2), phased, haploid).
+    buf: npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    ploidy: int = 2,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """GT subfields of sample cells buf[starts:ends] -> (alleles (..., ploidy), phased, number
+    of alleles written).
 
     Vectorised for GTs of one or two single-digit/'.' alleles; any other GT goes through
     `_parse_gt`, the parser of the pysam path, after a strict syntax check (else _Fallback).
@@ -286,10 +313,12 @@ def _parse_cells(
     )
     a = np.where(c0 == ord("."), -1, c0.astype(np.int64) - ord("0"))
     b = np.where(gt3, np.where(c2 == ord("."), -1, c2.astype(np.int64) - ord("0")), -1)
-    alleles = np.stack([a, b], axis=-1)
+    alleles = np.full((*a.shape, max(ploidy, 2)), -1, dtype=np.int64)
+    alleles[..., 0] = a
+    alleles[..., 1] = b
     # _parse_gt: a haploid call counts as phased unless it is '.'; '|' phases a diploid call
     phased = np.where(gt3, c1 == ord("|"), c0 != ord("."))
-    haploid = ~gt3
+    n_alleles = np.where(gt3, 2, 1).astype(np.int64)
     slow = np.argwhere(~(gt1 | gt3))
     if slow.size:
         raw = buf.tobytes()
@@ -297,11 +326,12 @@ def _parse_cells(
             cell = raw[int(starts[idx]) : int(ends[idx])].split(b":", 1)[0].decode("ascii")
             if not _GT_TEXT.fullmatch(cell):
                 raise _Fallback(cell)
-            x, y, ph, hap = _parse_gt(cell)
-            alleles[idx] = (x, y)
+            values, ph = _parse_gt(cell)
+            kept = values[: alleles.shape[-1]]
+            alleles[idx] = (*kept, *(-1,) * (alleles.shape[-1] - len(kept)))
             phased[idx] = ph
-            haploid[idx] = hap
-    return alleles, phased, haploid
+            n_alleles[idx] = len(values)
+    return alleles[..., :ploidy], phased, n_alleles
 
 
 def _read_text(
@@ -315,6 +345,7 @@ def _read_text(
     reference: Reference | None,
     fasta_chrom: str,
     counts: dict[str, int],
+    ploidy: int,
 ) -> _Raw:
     """Fast path: raw tab-delimited lines from the tabix index, genotypes parsed with numpy.
 
@@ -346,7 +377,10 @@ def _read_text(
         if not cols[1].isdigit():
             raise _Fallback("POS")
         p0 = int(cols[1]) - 1
-        if p0 >= end or p0 + len(cols[3]) <= start:
+        span = len(cols[3])
+        if DEL in cols[4].upper():
+            span = deletion_end(p0, cols[3], info_end(cols[7])) - p0
+        if p0 >= end or p0 + span <= start:
             continue
         fields.append(cols)
         p0s.append(p0)
@@ -357,6 +391,7 @@ def _read_text(
     ref_l: list[str] = []
     alt_l: list[tuple[str, ...]] = []
     id_l: list[str] = []
+    end_l: list[int | None] = []
     rests: list[str] = []
     for cols, p0 in zip(fields, p0s, strict=True):
         ref = cols[3].upper()
@@ -377,8 +412,9 @@ def _read_text(
         ref_l.append(ref)
         alt_l.append(alts)
         id_l.append(_record_id(cols[2], vchrom, p0 + 1, ref, alts))
+        end_l.append(info_end(cols[7]) if DEL in alts else None)
         rests.append(cols[9])
-    gt, phased, haploid = _parse_text_genotypes(rests, n_head, header_samples, wanted)
+    gt, phased, n_alleles = _parse_text_genotypes(rests, n_head, header_samples, wanted, ploidy)
     # REF checks last: any record that needs the htslib path must be found first, so that
     # errors come in file order exactly as there
     for p0, ref in zip(pos_l, ref_l, strict=True):
@@ -386,17 +422,18 @@ def _read_text(
             check(p0, ref, p0 + 1)
         except ValueError as exc:  # e.g. POS 0: htslib's path reports it with the line
             raise _Fallback(str(exc)) from exc
-    return _Raw(pos_l, ref_l, alt_l, id_l, gt, phased, haploid)
+    return _Raw(pos_l, ref_l, alt_l, id_l, gt, phased, n_alleles, end_l)
 
 
 def _parse_text_genotypes(
-    rests: list[str], n_head: int, header_samples: list[str], wanted: list[str]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    rests: list[str], n_head: int, header_samples: list[str], wanted: list[str], ploidy: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
     """Genotypes of the sample columns (joined by tabs) of each record, `wanted` order."""
     n_var = len(rests)
     if n_var == 0:
         empty = np.zeros((0, len(wanted)), dtype=bool)
-        return np.zeros((0, len(wanted), 2), np.int64), empty, empty
+        none = np.zeros((0, len(wanted)), dtype=np.int64)
+        return np.zeros((0, len(wanted), ploidy), np.int64), empty, none
     text = "\t".join(rests).encode("ascii")
     buf = np.frombuffer(text + b"\0\0\0\0", dtype=np.uint8)
     tabs = np.flatnonzero(buf[: len(text)] == ord("\t"))
@@ -412,7 +449,7 @@ def _parse_text_genotypes(
     cols_idx = np.array([column[s] for s in wanted], dtype=np.int64)
     starts = starts.reshape(n_var, n_head)[:, cols_idx]
     ends = ends.reshape(n_var, n_head)[:, cols_idx]
-    return _parse_cells(buf, starts, ends)
+    return _parse_cells(buf, starts, ends, ploidy)
 
 
 def _read_pysam(
@@ -425,8 +462,14 @@ def _read_pysam(
     reference: Reference | None,
     fasta_chrom: str,
     counts: dict[str, int],
+    ploidy: int,
 ) -> _Raw:
-    """General path: records through htslib (any VCF/BCF), GT text parsed by `_parse_gt`."""
+    """General path: records through htslib (any VCF/BCF), GT text parsed by `_parse_gt`.
+
+    A record htslib cannot parse is reported with its own line number (the record after the
+    last one read) and the hint that `bcftools view` fails on it too; a record htslib reads but
+    pexbench cannot use is reported with its line and what is wrong with it.
+    """
     handle.subset_samples(wanted)
     order = {s: i for i, s in enumerate(handle.header.samples)}
     perm = np.array([order[s] for s in wanted], dtype=np.int64)
@@ -434,20 +477,34 @@ def _read_pysam(
     ref_l: list[str] = []
     alt_l: list[tuple[str, ...]] = []
     id_l: list[str] = []
-    gt_rows: list[list[tuple[int, int, bool, bool]]] = []
+    end_l: list[int | None] = []
+    gt_rows: list[list[tuple[tuple[int, ...], bool]]] = []
     last = f"{vchrom}:{start + 1}"
-    last_key: tuple[str, int] | None = None
+    n_read = 0  # records htslib returned so far for this window
     check = _ref_checker(reference, fasta_chrom, vchrom, path, 0, 0)
-    try:
-        for rec in handle.fetch(vchrom, max(int(start), 0), int(end)):
+    records = iter(handle.fetch(vchrom, max(int(start), 0), int(end)))
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            break
+        except (ValueError, OSError) as exc:
+            where = _locate_line(path, vchrom, start, end, n_read)
+            raise InputError(
+                f"malformed VCF {path}{where} (the first record after {last} that htslib cannot "
+                f"parse): {exc}. Fix or remove that line; `bcftools view {path} "
+                f"{vchrom}:{start + 1}-{end}` shows the same error."
+            ) from exc
+        n_read += 1
+        try:
             ref = (rec.ref or "").upper()
             p0 = int(rec.pos) - 1
-            if p0 >= end or p0 + len(ref) <= start:
-                continue
             alts = tuple(a.upper() for a in (rec.alts or ()))
+            span = deletion_end(p0, ref, int(rec.stop)) - p0 if DEL in alts else len(ref)
+            if p0 >= end or p0 + span <= start:
+                continue
             kinds = [_is_unusable(a) for a in alts]
             last = f"{vchrom}:{rec.pos}"
-            last_key = (vchrom, int(rec.pos))
             if not alts:
                 counts["skipped_no_alt"] += 1
                 continue
@@ -469,26 +526,29 @@ def _read_pysam(
                     f"record {vchrom}:{rec.pos} in {path} has {len(gts)} sample columns, "
                     f"the header {len(wanted)}; the file is truncated or malformed."
                 )
-            pos_l.append(p0)
-            ref_l.append(ref)
-            alt_l.append(alts)
-            id_l.append(_record_id(rec.id, vchrom, int(rec.pos), ref, alts))
-            gt_rows.append(gts)
-    except (ValueError, OSError) as exc:
-        where = _locate_line(path, last_key)
-        raise InputError(
-            f"malformed VCF {path}{where} (first record after {last} that cannot be "
-            f"parsed): {exc}. Fix or remove that line; `bcftools view {path} "
-            f"{vchrom}:{start + 1}-{end}` shows the same error."
-        ) from exc
+        except ValueError as exc:  # htslib read the record, pexbench cannot use it
+            where = _locate_line(path, vchrom, start, end, n_read - 1)
+            raise InputError(
+                f"unusable record {vchrom}:{rec.pos} in VCF {path}{where}: {exc}. Fix or "
+                "remove that line."
+            ) from exc
+        pos_l.append(p0)
+        ref_l.append(ref)
+        alt_l.append(alts)
+        id_l.append(_record_id(rec.id, vchrom, int(rec.pos), ref, alts))
+        end_l.append(int(rec.stop) if DEL in alts else None)
+        gt_rows.append(gts)
     n_var, n_smp = len(pos_l), len(wanted)
-    if n_var:
-        arr = np.array(gt_rows, dtype=np.int64).reshape(n_var, n_smp, 4)[:, perm, :]
-    else:
-        arr = np.zeros((0, n_smp, 4), dtype=np.int64)
-    return _Raw(
-        pos_l, ref_l, alt_l, id_l, arr[:, :, :2], arr[:, :, 2].astype(bool), arr[:, :, 3] != 0
-    )
+    gt = np.full((n_var, n_smp, ploidy), -1, dtype=np.int64)
+    phased = np.zeros((n_var, n_smp), dtype=bool)
+    n_alleles = np.zeros((n_var, n_smp), dtype=np.int64)
+    for i, row in enumerate(gt_rows):
+        for j, (values, ph) in enumerate(row):
+            kept = values[:ploidy]
+            gt[i, j, : len(kept)] = kept
+            phased[i, j] = ph
+            n_alleles[i, j] = len(values)
+    return _Raw(pos_l, ref_l, alt_l, id_l, gt[:, perm], phased[:, perm], n_alleles[:, perm], end_l)
 
 
 def read_variants(
@@ -500,8 +560,11 @@ def read_variants(
     reference: Reference | None = None,
     unphased: str = "error",
     seed: int = 0,
+    ploidy: int = 2,
 ) -> VariantBlock:
     """Records whose REF span overlaps [start, end) (0-based half-open) on `chrom`.
+
+    `ploidy`: the number of GT alleles kept per call (`genotypes[..., k]` = allele k+1).
 
     `samples` selects and orders samples (all when None; a missing one is an InputError).
     With `reference`, REF alleles are checked against the FASTA and `chrom` of the result is the
@@ -515,15 +578,20 @@ def read_variants(
         raise InputError(
             f"unknown unphased policy {unphased!r}; use one of {', '.join(UNPHASED_POLICIES)}"
         )
+    if ploidy < 1:
+        raise InputError(f"ploidy must be at least 1, got {ploidy}")
     path = Path(vcf)
     counts = {
         "records": 0,
+        "symbolic_deletions": 0,
         "skipped_symbolic": 0,
         "skipped_star": 0,
         "skipped_no_alt": 0,
         "unusable_allele_calls": 0,
         "missing_alleles": 0,
         "haploid_calls": 0,
+        "alleles_beyond_ploidy": 0,
+        "contig_not_in_vcf": 0,
         "unphased_heterozygous": 0,
         "unphased_homozygous": 0,
         "unphased_randomised_swaps": 0,
@@ -545,7 +613,33 @@ def read_variants(
                 )
             if len(set(wanted)) != len(wanted):
                 raise InputError(f"duplicate sample names requested from VCF {path}")
-        vchrom = vcf_contig(handle, chrom, path)
+        try:
+            vchrom = vcf_contig(handle, chrom, path)
+        except ContigError:
+            # bcftools consensus prints the reference for a contig the VCF does not have
+            fasta_chrom = reference.resolve(chrom, source="region") if reference else chrom
+            log.warning(
+                "contig %s is neither declared nor indexed in VCF %s: no variants, the window "
+                "is the reference (as bcftools consensus); check the contig naming if you "
+                "expected variants there",
+                chrom,
+                path,
+            )
+            counts["contig_not_in_vcf"] = 1
+            empty = np.zeros((0, len(wanted)), dtype=np.int64)
+            raw = _Raw(
+                [],
+                [],
+                [],
+                [],
+                np.zeros((0, len(wanted), ploidy), np.int64),
+                empty.astype(bool),
+                empty,
+                [],
+            )
+            return _finish(
+                raw, path, chrom, start, end, wanted, fasta_chrom, unphased, seed, counts, None
+            )
         fasta_chrom = reference.resolve(vchrom, source=str(path)) if reference else chrom
         fast_counts = dict(counts)
         try:
@@ -560,13 +654,16 @@ def read_variants(
                 reference,
                 fasta_chrom,
                 fast_counts,
+                ploidy,
             )
             counts = fast_counts
         except _Fallback:
             raw = _read_pysam(
-                path, handle, vchrom, start, end, wanted, reference, fasta_chrom, counts
+                path, handle, vchrom, start, end, wanted, reference, fasta_chrom, counts, ploidy
             )
-    return _finish(raw, path, vchrom, start, end, wanted, fasta_chrom, unphased, seed, counts)
+    return _finish(
+        raw, path, vchrom, start, end, wanted, fasta_chrom, unphased, seed, counts, reference
+    )
 
 
 def _finish(
@@ -580,15 +677,18 @@ def _finish(
     unphased: str,
     seed: int,
     counts: dict[str, int],
+    reference: Reference | None,
 ) -> VariantBlock:
-    """Checks, unusable alleles, counts and the unphased policy (common to both paths)."""
-    pos_l, ref_l, alt_l = raw.pos, raw.ref, raw.alts
+    """Checks, `<DEL>`, unusable alleles, counts and the unphased policy (both paths)."""
+    pos_l, ref_l, alt_l = raw.pos, list(raw.ref), list(raw.alts)
     n_var = len(pos_l)
     counts["records"] = n_var
     gt = raw.gt.astype(np.int16)
+    ploidy = gt.shape[-1]
     phased_file = raw.phased
-    haploid = raw.haploid
-    counts["haploid_calls"] = int((haploid & (gt[:, :, 0] >= 0)).sum())
+    n_alleles = raw.ploidy
+    counts["haploid_calls"] = int(((n_alleles == 1) & (gt[:, :, 0] >= 0)).sum())
+    counts["alleles_beyond_ploidy"] = int(np.maximum(n_alleles - ploidy, 0).sum())
 
     n_alts = np.array([len(a) for a in alt_l], dtype=np.int64)
     if n_var:
@@ -600,6 +700,18 @@ def _finish(
                 f"allele index {gt[tuple(bad)]} but the record has {n_alts[bad[0]]} ALT "
                 "allele(s)."
             )
+    # <DEL>: rewritten into sequence alleles (REF extended to END), as bcftools applies it
+    if reference is not None:
+        for i, del_end in enumerate(raw.info_end):
+            if DEL in alt_l[i]:
+                ref_l[i], alt_l[i] = expand_deletion(
+                    pos_l[i],
+                    ref_l[i],
+                    alt_l[i],
+                    del_end,
+                    lambda a, b: reference.fetch_str(fasta_chrom, a, b),
+                )
+                counts["symbolic_deletions"] += 1
     # calls of symbolic / star alleles inside mixed records become missing
     for i, alts in enumerate(alt_l):
         for j, allele in enumerate(alts, start=1):
@@ -607,12 +719,16 @@ def _finish(
                 hit = gt[i] == j
                 counts["unusable_allele_calls"] += int(hit.sum())
                 gt[i][hit] = -1
-    second = np.arange(2) == 1
-    counts["missing_alleles"] = int(((gt < 0) & ~(haploid[:, :, None] & second)).sum())
+    # columns past a call's own ploidy hold -1 (reference) but are not missing alleles
+    padding = int((ploidy - np.minimum(n_alleles, ploidy)).sum())
+    counts["missing_alleles"] = int((gt < 0).sum()) - padding
 
-    diploid = ~haploid
-    unph = diploid & ~phased_file
-    het = unph & (gt[:, :, 0] != gt[:, :, 1])
+    unph = (n_alleles >= 2) & ~phased_file
+    if ploidy == 2:
+        het = unph & (gt[:, :, 0] != gt[:, :, 1])
+    else:
+        written = np.arange(ploidy) < n_alleles[:, :, None]
+        het = unph & ((gt != gt[:, :, :1]) & written).any(axis=-1)
     counts["unphased_heterozygous"] = int(het.sum())
     counts["unphased_homozygous"] = int((unph & ~het).sum())
     if het.any():
@@ -625,15 +741,23 @@ def _finish(
                 "choose an unphased policy: 'as_phased' (file order) or 'random' (seeded)."
             )
         if unphased == "random":
+            poly = het & (n_alleles > 2)
+            if poly.any():
+                i, s = np.argwhere(poly)[0]
+                raise VariantError(
+                    f"unphased heterozygous polyploid genotype at {vchrom}:{pos_l[i] + 1} for "
+                    f"sample {wanted[s]} in {path}: the 'random' policy phases diploid calls "
+                    "only; phase the VCF or use unphased policy 'as_phased' (file order)."
+                )
             rows = np.flatnonzero(het.any(axis=1))
             sites = np.array(
-                [_site_hash(seed, fasta_chrom, pos_l[i], ref_l[i], alt_l[i]) for i in rows],
+                [_site_hash(seed, pos_l[i], ref_l[i], alt_l[i]) for i in rows],
                 dtype=np.uint64,
             )
             swap = _coins_2d(sites, _sample_hashes(wanted)) & het[rows]
             counts["unphased_randomised_swaps"] += int(swap.sum())
             sub = gt[rows]
-            sub[swap] = sub[swap][:, ::-1]
+            sub[swap, :2] = sub[swap, 1::-1]
             gt[rows] = sub
     return VariantBlock(
         chrom=fasta_chrom,

@@ -157,7 +157,7 @@ def test_star_allele_skipped_and_counted(tmp_path: Path) -> None:
 
 
 def test_symbolic_alleles_skipped_and_counted(tmp_path: Path) -> None:
-    records = [(3, "G", "<DEL>", ["1|1"]), (10, "G", "<CN0>", ["1|0"]), (20, "G", "T", ["1|1"])]
+    records = [(3, "G", "<INV>", ["1|1"]), (10, "G", "<CN0>", ["1|0"]), (20, "G", "T", ["1|1"])]
     fasta, vcf = write_case(tmp_path, records)
     reference = Reference(fasta)
     gh = haplotypes_for_region(vcf, reference, "chr1", 0, 52)
@@ -231,3 +231,19 @@ def test_clustered_selection_matches_sequential_rules() -> None:
             for h in range(2):
                 expected = _rules_oracle(pos.tolist(), refs, alts, gt[:, s, h].tolist(), end)
                 assert np.flatnonzero(applied[2 * s + h]).tolist() == expected, (case, s, h)
+
+
+def test_symbolic_deletion_applied_as_bcftools(tmp_path: Path) -> None:
+    """<DEL> deletes POS+1..END (vcfcase: END = POS + len(REF) + 3), also when it crosses the
+    window start or is followed by records inside it; equal to bcftools 1.24."""
+    for k, gts in enumerate(["1|0", "0|1"]):
+        records = [
+            (5, "T", "<DEL>", [gts]),
+            (7, "C", "T", ["1|1"]),  # inside the deletion: blocked where it is applied
+            (20, "G", "<DEL>", [gts[::-1]]),
+            (30, "A", "AT", ["1|1"]),
+        ]
+        assert_parity(tmp_path / str(k), records, regions=[(1, 52), (7, 40), (22, 52)])
+    fasta, vcf = write_case(tmp_path / "n", records)
+    gh = haplotypes_for_region(vcf, Reference(fasta), "chr1", 0, 52)
+    assert gh.counts["symbolic_deletions"] == 2 and gh.counts["skipped_symbolic"] == 0

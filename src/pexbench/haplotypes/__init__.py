@@ -14,8 +14,10 @@ bcftools itself in the tests). Torch-free: the workflow's `common.smk` imports i
 - `shard`: a gene shard's haplotypes on disk (`save_shard`, `load_shard`) and its allele table
   as one frame (`allele_frame`).
 
-Deliberate differences from bcftools, all counted: symbolic alleles (including `<DEL>`, which
-bcftools would apply) and `*` are skipped (see `pexbench.variants`).
+`<DEL>` is applied as bcftools applies it (POS+1..END deleted); other symbolic alleles, which
+bcftools refuses or ignores, and `*` are skipped and counted (see `pexbench.variants`).
+Haplotype h is the h-th allele of the GT at any ploidy (haploid calls keep the reference on
+haplotype 2; alleles 3+ of polyploid calls are read with `ploidy`), as `-H h`.
 """
 
 from pexbench.haplotypes.alleles import (

@@ -12,7 +12,8 @@ applied when:
   it first), so an indel anchored on that base may follow it.
 
 The allele table of a window lists every usable ALT allele of every record in it, in file order
-(symbolic alleles and `*` are skipped; `pexbench.variants` counts them); a haplotype is the
+(`<DEL>` arrives rewritten as a sequence deletion; other symbolic alleles and `*` are skipped,
+`pexbench.variants` counts them); a haplotype is the
 sorted array of the indices of its applied alleles. Identical haplotypes are stored once
 (`dedup`).
 """
@@ -131,7 +132,8 @@ def select_alleles(
 ) -> npt.NDArray[np.bool_]:
     """bcftools' overlap rules for every haplotype at once, on a window ending at `end`.
 
-    Returns bool (n_samples * 2, n_alleles): row 2*s + h is haplotype h+1 of sample s.
+    Returns bool (n_samples * P, n_alleles) with P = the block's ploidy (2 by default): row
+    P*s + h is haplotype h+1 of sample s (the (h+1)-th allele of its GT, as `-H h+1`).
     An allele crossing the window end covers bases up to `end - 1` only (bcftools cuts it
     first), so an indel anchored on the last window base can still follow it.
 
@@ -143,7 +145,7 @@ def select_alleles(
     """
     covered_end = np.minimum(table.end, end)
     n_rec = len(block)
-    n_hap = 2 * len(block.samples)
+    n_hap = block.genotypes.shape[-1] * len(block.samples)
     applied = np.zeros((n_hap, table.pos.size), dtype=bool)
     if n_rec == 0 or table.pos.size == 0:
         return applied

@@ -40,6 +40,11 @@ class GeneHaplotypes:
         return AlleleTable.build(self.allele_pos, self.allele_ref, self.allele_alt)
 
     def haplotype(self, individual: str, haplotype: int) -> npt.NDArray[np.int32]:
-        """Applied allele indices of `individual`'s haplotype 1 or 2."""
+        """Applied allele indices of `individual`'s haplotype 1, 2 (.. up to the ploidy read)."""
         row = self.individuals.index(individual)
+        if not 1 <= haplotype <= self.assignment.shape[1]:
+            raise IndexError(
+                f"haplotype {haplotype} of {individual}: only haplotypes 1-"
+                f"{self.assignment.shape[1]} were read (pass a larger ploidy)"
+            )
         return self.unique[int(self.assignment[row, haplotype - 1])]

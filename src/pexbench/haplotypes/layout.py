@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from pexbench.encoding import N_CODE, Codes
+from pexbench.encoding import N_CODE, Codes, decode
 from pexbench.genome import Reference
 from pexbench.haplotypes.alleles import AlleleTable, IntArray
 from pexbench.haplotypes.gene import GeneHaplotypes
@@ -193,3 +193,21 @@ def build_region(reference: Reference, gene: GeneHaplotypes, applied: npt.ArrayL
     src = np.concatenate([ref_codes, table.alt_codes])
     lay = Layout(table, applied, start, end, lower)
     return lay.gather(src, 0, lay.total)
+
+
+def region_text(reference: Reference, gene: GeneHaplotypes, applied: npt.ArrayLike) -> str:
+    """`build_region` as text in the case bcftools writes: reference bases keep the FASTA's
+    case (soft-masked lower case stays lower), an ALT allele takes the case of the FASTA base
+    at its POS, N stays N."""
+    table = gene.table()
+    start, end = gene.window_start, gene.window_end
+    raw = reference.fetch_str(gene.chrom, start, end).encode("ascii")
+    lower = lower_mask(reference, gene.chrom, table)
+    alt = np.frombuffer(decode(table.alt_codes).encode("ascii"), dtype=np.uint8).copy()
+    if alt.size:
+        owner = np.repeat(np.arange(table.alt_len.size), table.alt_len)
+        low = lower[owner] & (alt != ord("N"))
+        alt[low] += ord("a") - ord("A")
+    src = np.concatenate([np.frombuffer(raw, dtype=np.uint8), alt])
+    lay = Layout(table, applied, start, end, lower)
+    return lay.gather(src, 0, lay.total).tobytes().decode("ascii")

@@ -62,6 +62,7 @@ def _window_haplotypes(
     individuals: Sequence[str] | None,
     unphased: str,
     seed: int,
+    ploidy: int = 2,
 ) -> tuple[
     VariantBlock,
     list[int],
@@ -72,12 +73,13 @@ def _window_haplotypes(
     np.ndarray,
     AlleleTable,
 ]:
-    block = read_variants(vcf, chrom, start, end, individuals, reference, unphased, seed)
+    block = read_variants(vcf, chrom, start, end, individuals, reference, unphased, seed, ploidy)
     index, pos, ref, alt, ids = allele_table(block)
     table = AlleleTable.build(pos, ref, alt)
     applied = select_alleles(block, index, table, end)
     unique, inverse = dedup(applied)
-    return block, pos, ref, alt, ids, unique, inverse.reshape(len(block.samples), 2), table
+    assign = inverse.reshape(len(block.samples), block.genotypes.shape[-1])
+    return block, pos, ref, alt, ids, unique, assign, table
 
 
 def haplotypes_for_region(
@@ -89,11 +91,15 @@ def haplotypes_for_region(
     individuals: Sequence[str] | None = None,
     unphased: str = "error",
     seed: int = 0,
+    ploidy: int = 2,
 ) -> GeneHaplotypes:
-    """Haplotypes of the window [start, end) itself (region mode, `build_region`)."""
+    """Haplotypes of the window [start, end) itself (region mode, `build_region`).
+
+    `ploidy` haplotypes per individual (haplotype h = the h-th allele of each GT, -1 columns of
+    shorter GTs = reference), as `bcftools consensus -H h` at any ploidy."""
     fchrom = reference.resolve(chrom, source=str(vcf))
     block, pos, ref, alt, ids, unique, assign, _ = _window_haplotypes(
-        vcf, reference, fchrom, start, end, individuals, unphased, seed
+        vcf, reference, fchrom, start, end, individuals, unphased, seed, ploidy
     )
     counts = dict(block.counts)
     counts["haplotypes"] = int(assign.size)
@@ -127,12 +133,14 @@ def haplotypes_for_gene(
     seed: int = 0,
     *,
     margin: int = HAPLOTYPE_MARGIN,
+    ploidy: int = 2,
 ) -> GeneHaplotypes:
     """Haplotypes of one gene for anchored sequences of `length` bp around its TSS.
 
     `gene_row` needs gene_id, chrom, tss (0-based) and strand (symbol optional). The window
     starts as TSS +- length/2 plus `margin` and is widened (never truncated) until every
-    haplotype covers `length` bases, except where it already reaches a contig end.
+    haplotype covers `length` bases, except where it already reaches a contig end. `ploidy`:
+    haplotypes per individual, as in `haplotypes_for_region`.
     """
     length = int(length)
     if length <= 0:
@@ -150,7 +158,7 @@ def haplotypes_for_gene(
     extensions = 0
     for _ in range(32):
         block, pos, ref, alt, ids, unique, assign, table = _window_haplotypes(
-            vcf, reference, fchrom, start, end, individuals, unphased, seed
+            vcf, reference, fchrom, start, end, individuals, unphased, seed, ploidy
         )
         # cheap bound first: bases an allele can remove (+1 for bcftools' shared-base cases)
         shrink = np.maximum(table.end - table.pos - table.alt_len, 0) + 1
