@@ -22,6 +22,7 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/snakemake --cores $(CORES) --report report.html
+	@$(BIN)/python -c 'import sys; from pexbench.summary import summary_text; print(summary_text(sys.argv[1]), end="")' results/evaluation/summary.json
 	@echo "report: $(CURDIR)/report.html"
 
 # Debian tools the tests use as oracles and harnesses (per-process baseline, browser, SLURM).

@@ -14,9 +14,28 @@ from pexbench.jobs import export_library_path
 export_library_path(os.path.join(workflow.basedir, "src"))
 
 
-configfile: "config/config.yaml"
+# The demo's config, unless the user gives --configfile: a user's config is complete on its own
+# and never inherits an input from the demo (config/README.md). Problems: one line each.
+from pexbench import checks
+
+SCHEMA = checks.load_schema(
+    os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
+)
+if not workflow.overwrite_configfiles:
+
+    configfile: checks.DEMO_CONFIG
 
 
+checks.raise_problems(
+    checks.user_config_problems(workflow.overwrite_configfiles, SCHEMA)
+    + checks.parse_cli_values(
+        config,
+        workflow.config_settings.config,
+        checks.load_config_files(workflow.configfiles),
+        SCHEMA,
+    )
+    + checks.config_problems(config, SCHEMA)
+)
 validate(config, "workflow/schemas/config.schema.yaml")
 
 

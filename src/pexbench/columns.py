@@ -74,7 +74,13 @@ _SPECS = (
     TableSpec(
         "genotype_counts",
         {"what": "str", "count": "int64"},
-        "rule normalise_vcf (results/inputs/genotypes.counts.tsv)",
+        "rule concat_vcf (results/inputs/genotypes.counts.tsv; per part: normalise_vcf)",
+    ),
+    TableSpec(
+        "ref_mismatches",
+        {"vcf": "str", "chrom": "str", "pos": "int64", "ref_vcf": "str", "ref_fasta": "str"},
+        "rule concat_vcf (results/inputs/ref_mismatches.tsv): records excluded under "
+        "inputs.on_ref_mismatch: exclude",
     ),
     TableSpec(
         "haplotype_stats",

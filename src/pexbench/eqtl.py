@@ -20,6 +20,7 @@ neither concordant nor discordant (NA in the boolean `concordant` column).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Literal
 
@@ -32,6 +33,7 @@ from pexbench.dosages import SITE_COLUMNS, cis_indices
 from pexbench.errors import InputError
 
 EQTL_COLUMNS = column_names("eqtl")
+log = logging.getLogger(__name__)
 
 
 def ols_dosage_effects(
@@ -102,11 +104,20 @@ def cis_eqtl(
     idx = cis_indices(genes, genotypes, window)
     frames = []
     tss_of = dict(zip(genes["gene_id"], genes["tss"], strict=True))
+    n_cov = 0 if covariates is None else len(covariates)
+    skipped: dict[str, str] = {}  # per-gene problems: skipped, counted and logged
     for gene_id, rows in idx.items():
-        if gene_id not in wide.index or rows.size == 0:
+        if gene_id not in wide.index:
+            skipped[gene_id] = "no measurement"
+            continue
+        if rows.size == 0:
+            skipped[gene_id] = "no cis variants"
             continue
         y = wide.loc[gene_id, individuals].to_numpy(np.float64)
         use = np.isfinite(y)
+        if use.sum() < n_cov + 3:  # OLS needs df = n - k - 2 >= 1
+            skipped[gene_id] = "no measurement" if not use.any() else "too few individuals"
+            continue
         x = dos[rows][:, use].T
         missing = np.isnan(x)
         n_imp = missing.sum(axis=0)
@@ -141,6 +152,10 @@ def cis_eqtl(
                 }
             )
         )
+    for gene_id, reason in skipped.items():
+        log.warning("eQTL: gene %s skipped: %s", gene_id, reason)
+    if skipped:
+        log.warning("eQTL: %d of %d genes skipped", len(skipped), len(idx))
     if not frames:
         return empty_table("eqtl")
     return pd.concat(frames, ignore_index=True)[EQTL_COLUMNS]

@@ -167,10 +167,16 @@ def _filter_gene_types(
         return genes, _empty_dropped()
     wanted = set(gene_types)
     if (genes["gene_type"] == "").all():
-        raise InputError(
-            f"{source} gives no gene types (gene_type/gene_biotype attribute or gene_type column) "
-            f"but gene types {sorted(wanted)} were requested; remove genes.gene_types or add them"
+        # the documented TSV format has no type column: nothing to filter on, every gene kept
+        log.warning(
+            "%s gives no gene types (gene_type/gene_biotype attribute or gene_type column): "
+            "genes.gene_types %s not applied, all %d genes kept; add a gene_type column to "
+            "filter by type",
+            source,
+            sorted(wanted),
+            len(genes),
         )
+        return genes, _empty_dropped()
     keep = genes["gene_type"].isin(wanted).to_numpy()
     return genes[keep], _dropped(genes[~keep], REASON_GENE_TYPE)
 

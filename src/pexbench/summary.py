@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pexbench.evaluate import STATUS_OUTSIDE
+from pexbench.models.facts import is_tiny_weights
 from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK
 from pexbench.tables import atomic_path, read_table, read_tables
 
@@ -74,6 +75,8 @@ def summarise(
             "genes": len(sub),
             "genes_evaluated": len(ok),
             "status_counts": {k: int(v) for k, v in sub["status"].value_counts().items()},
+            # per-gene problems (no measurement, constant prediction, ...): skipped and listed
+            "genes_not_evaluated": _not_ok(sub),
             "median_pearson_r": float(ok["pearson_r"].median()) if len(ok) else None,
             "median_spearman_r": float(ok["spearman_r"].median()) if len(ok) else None,
             "significant_genes": n_pos + n_neg,
@@ -103,6 +106,12 @@ def summarise(
             }
         out[str(model)] = entry
     return out
+
+
+def _not_ok(table: pd.DataFrame) -> dict[str, str]:
+    """{gene_id: status} of the rows whose status is not ok, sorted by gene id."""
+    bad = table[table["status"] != STATUS_OK]
+    return dict(sorted(zip(bad["gene_id"].astype(str), bad["status"].astype(str), strict=True)))
 
 
 def summary_json(summary: dict[str, Any]) -> str:
@@ -161,7 +170,10 @@ def run_counts(
         "eqtl_variants": {"selected": len(variants), "by_status": value_counts(variants["scored"])},
     }
     if baseline_report is not None:
-        run["baseline"] = {"genes_by_status": value_counts(baseline_report["status"])}
+        run["baseline"] = {
+            "genes_by_status": value_counts(baseline_report["status"]),
+            "genes_not_evaluated": _not_ok(baseline_report),
+        }
     return run
 
 
@@ -207,3 +219,40 @@ def write_summary(summary: Mapping[str, Any], path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(summary_json(summary), encoding="utf-8")
     return Path(path)
+
+
+def summary_text(path: str | Path) -> str:
+    """What a run computed, as a short plain-text table from its summary.json (what `make demo`
+    prints at the end): per model genes evaluated, median r, significant genes and the
+    fraction with a negative sign, variant sign concordance, genes not evaluated; models with
+    random weights are flagged."""
+    summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    random = {
+        str(spec.get("name"))
+        for spec in summary.get("settings", {}).get("models", [])
+        if is_tiny_weights(spec.get("weights"))
+    }
+
+    def fmt(value: Any, digits: int = 3) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    header = f"{'model':<26}{'genes':>7}{'median r':>10}{'signif.':>9}{'neg.':>7}"
+    lines = [f"{header}{'concord.':>10}  not evaluated"]
+    for name, entry in sorted(summary.get("models", {}).items()):
+        concordance = entry.get("concordance") or {}
+        skipped = entry.get("genes_not_evaluated") or {}
+        lines.append(
+            f"{name:<26}{entry['genes_evaluated']:>4}/{entry['genes']:<2}"
+            f"{fmt(entry.get('median_pearson_r')):>10}{entry['significant_genes']:>9}"
+            f"{fmt(entry.get('fraction_significant_negative'), 2):>7}"
+            f"{fmt(concordance.get('fraction_concordant'), 2):>10}  {len(skipped)}"
+            + ("  (random weights, not a result)" if name in random else "")
+        )
+    run = summary.get("run", {})
+    lines.append(
+        f"genes kept {run.get('genes', {}).get('kept')}, individuals kept "
+        f"{run.get('individuals', {}).get('kept')}, genotype records "
+        f"{run.get('genotypes', {}).get('records_out')}, REF mismatches excluded "
+        f"{run.get('genotypes', {}).get('mismatch_removed', 0)}"
+    )
+    return "\n".join(lines) + "\n"

@@ -4,22 +4,28 @@ FASTA's, left-aligned, multi-allelics split) with errors naming the site or the 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import logging
 import os
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pysam
 import pysam.bcftools
+from pysam.libcbgzf import BGZFile
 
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError, VariantError
-from pexbench.fasta import fasta_contigs
+from pexbench.fasta import compression, fasta_contigs
 from pexbench.genes import parse_region
 from pexbench.paths import is_fresh, scratch_dir
-from pexbench.tables import open_text
+from pexbench.tables import open_text, write_table
+
+log = logging.getLogger(__name__)
 
 
 def _bcftools(command: str, *args: str) -> str:
@@ -63,7 +69,13 @@ def _record_contigs(vcf: Path) -> tuple[list[str], bool]:
 
 
 def vcf_samples(vcf: Path | str) -> list[str]:
-    """Sample names of a VCF/BCF, in file order."""
+    """Sample names of a VCF/BCF (plain-gzip VCF included), in file order."""
+    if Path(vcf).is_file() and compression(Path(vcf)) == "gzip":  # htslib cannot open it
+        with open_text(vcf) as fh:
+            for line in fh:
+                if line.startswith("#CHROM"):
+                    return line.rstrip("\n").split("\t")[9:]
+        raise InputError(f"VCF {vcf} has no #CHROM header line; check inputs.vcf")
     try:
         with pysam.VariantFile(str(vcf)) as handle:
             return list(handle.header.samples)
@@ -93,7 +105,50 @@ def normalise_vcf(
     *,
     on_ref_mismatch: Literal["error", "exclude"] = "error",
     regions: Sequence[str] | None = None,
+    mismatches_out: Path | str | None = None,
+    samples: Sequence[str] | None = None,
 ) -> dict[str, int]:
+    """`_normalise` (below) of `vcf_in`; a plain-gzip VCF (which htslib cannot open as a VCF)
+    is first recompressed with bgzip into a scratch copy (count `recompressed`), and messages
+    name `vcf_in`, not the copy."""
+    vcf_in = Path(vcf_in)
+    options = {"on_ref_mismatch": on_ref_mismatch, "regions": regions, "samples": samples}
+    if not vcf_in.is_file() or compression(vcf_in) != "gzip":
+        counts = _normalise(vcf_in, fasta, vcf_out, threads, **options)
+        _write_mismatches(counts, vcf_in, mismatches_out)
+        return {**counts, "recompressed": 0}
+    with scratch_dir(Path(vcf_out).parent / f"{Path(vcf_out).name}.bgzip") as tmp:
+        copy = tmp / "input.vcf.gz"
+        with gzip.open(vcf_in, "rb") as fin, BGZFile(str(copy), "wb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 24)
+        with contextlib.suppress(OSError, ValueError, pysam.SamtoolsError):
+            pysam.tabix_index(str(copy), preset="vcf", force=True)  # unsorted: read unindexed
+        log.info("%s is plain gzip: recompressed with bgzip (and indexed) to read it", vcf_in)
+        try:
+            counts = _normalise(copy, fasta, vcf_out, threads, **options)
+        except InputError as exc:
+            raise type(exc)(str(exc).replace(str(copy), str(vcf_in))) from None
+    _write_mismatches(counts, vcf_in, mismatches_out)
+    return {**counts, "recompressed": 1}
+
+
+def _write_mismatches(counts: dict[str, Any], vcf_in: Path, out: Path | str | None) -> None:
+    """Take the excluded sites out of `counts`; write them to `out` (when given)."""
+    table = counts.pop("_mismatches")
+    if out is not None:
+        write_table(table.assign(vcf=str(vcf_in)), out, kind="ref_mismatches")
+
+
+def _normalise(
+    vcf_in: Path | str,
+    fasta: Path | str,
+    vcf_out: Path | str,
+    threads: int = 1,
+    *,
+    on_ref_mismatch: Literal["error", "exclude"] = "error",
+    regions: Sequence[str] | None = None,
+    samples: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Rename the VCF's contigs to the FASTA's, left-align and split multi-allelic records.
 
     Runs `bcftools annotate --rename-chrs` (adding `##contig` lines for contigs the header lacks),
@@ -110,7 +165,11 @@ def normalise_vcf(
     `regions` (``chrom:start-end``, 1-based inclusive, or ``chrom``; either contig naming) keeps
     only records whose REF span overlaps one of them (bcftools `--regions-overlap 1`); records on
     VCF contigs the FASTA lacks are then dropped (`contigs_outside_regions`) instead of an error,
-    and `records_in` counts the records read within the regions.
+    and `records_in` counts the records read within the regions. `mismatches_out` receives the
+    `ref_mismatches` table (the records excluded under ``on_ref_mismatch="exclude"``; contigs
+    as the VCF names them). `samples` keeps only those samples (those of the VCF among them, in
+    VCF order; `samples_left_out` counts the others): for VCFs with far more samples than the
+    study uses.
     """
     vcf_in, fasta, vcf_out = Path(vcf_in), Path(fasta), Path(vcf_out)
     if not vcf_in.is_file():
@@ -196,7 +255,10 @@ def normalise_vcf(
             norm_restrict = ["-T", str(fasta_regions), "--targets-overlap", "1"]
         if missing_lines:
             annotate_args += ["--header-lines", str(lines)]
-        annotate_args += ["--rename-chrs", str(chrs), str(vcf_in)]
+        source = vcf_in
+        if samples is not None:
+            source = _subset_samples(vcf_in, samples, tmp, threads, annotate_args)
+        annotate_args += ["--rename-chrs", str(chrs), str(source)]
         try:
             _bcftools("annotate", *annotate_args)
         except pysam.SamtoolsError as exc:
@@ -206,7 +268,7 @@ def normalise_vcf(
                 "sorted"
             ) from None
         part = tmp / name
-        check = "e" if on_ref_mismatch == "error" else "x"
+        check = "e" if on_ref_mismatch == "error" else "wx"  # w: list the excluded sites
         norm_args = ["--threads", str(threads), "-f", str(fasta), "-m", "-any", "-c", check]
         norm_args += norm_restrict
         normed = tmp / "normed.vcf.gz"
@@ -235,6 +297,7 @@ def normalise_vcf(
 
     stats = _norm_counts(messages)
     return {
+        "_mismatches": ref_mismatch_table(messages, vcf_in, targets),
         "records_in": stats.get("total", -1),
         "records_out": records_out,
         "multiallelic_split": stats.get("split", 0),
@@ -244,7 +307,55 @@ def normalise_vcf(
         "contigs_renamed": sum(1 for c in record_contigs if c in rename and rename[c] != c),
         "contigs_outside_regions": len(outside),
         "contig_lines_added": len(missing_lines),
+        "samples_left_out": 0 if samples is None else len(set(vcf_samples(vcf_in)) - set(samples)),
     }
+
+
+_EXCLUDED = re.compile(r"^REF_MISMATCH\t(\S+)\t(\d+)\t(\S*)\t(\S*)$", re.M)
+
+
+def ref_mismatch_table(
+    messages: str, vcf_in: Path | str, targets: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The `ref_mismatches` table of the REF_MISMATCH lines `bcftools norm -c w` wrote (contigs
+    named as in `vcf_in` through `targets`, FASTA contig -> VCF contig)."""
+    targets = targets or {}
+    rows = [
+        (str(vcf_in), targets.get(chrom, chrom), int(pos), ref_vcf, ref_fasta)
+        for chrom, pos, ref_vcf, ref_fasta in _EXCLUDED.findall(messages)
+    ]
+    return pd.DataFrame(rows, columns=["vcf", "chrom", "pos", "ref_vcf", "ref_fasta"])
+
+
+def _subset_samples(
+    vcf_in: Path, samples: Sequence[str], tmp: Path, threads: int, annotate_args: list[str]
+) -> Path:
+    """`bcftools view -S` of the wanted samples (within the regions annotate would read, whose
+    -R arguments move here) into an uncompressed BCF in `tmp`."""
+    wanted = set(samples)
+    kept = [s for s in vcf_samples(vcf_in) if s in wanted]
+    if not kept:
+        raise InputError(
+            f"VCF {vcf_in}: none of the {len(wanted)} individuals to keep is a sample of it; "
+            "check that the VCF and the expression table use the same sample ids"
+        )
+    listing = tmp / "samples.txt"
+    listing.write_text("".join(f"{s}\n" for s in kept))
+    view_args = ["--threads", str(threads), "-S", str(listing), "-Ou"]
+    if "-R" in annotate_args:
+        at = annotate_args.index("-R")
+        view_args += annotate_args[at : at + 4]  # -R FILE --regions-overlap 1
+        del annotate_args[at : at + 4]
+    subset = tmp / "samples.bcf"
+    try:
+        _bcftools("view", *view_args, "-o", str(subset), str(vcf_in))
+    except pysam.SamtoolsError as exc:
+        raise InputError(
+            f"bcftools view -S failed on {vcf_in}: {_samtools_stderr(exc)}"
+            f"{_malformed_record(vcf_in)}; check the VCF (bcftools view it) and that it is sorted"
+        ) from None
+    log.info("%s: %d of %d samples kept", vcf_in, len(kept), len(vcf_samples(vcf_in)))
+    return subset
 
 
 def _merge_regions(regions: Sequence[str], reference: dict[str, int]) -> list[tuple[str, int, int]]:

@@ -15,6 +15,7 @@ from pexbench.summary import (
     run_counts,
     summarise,
     summary_json,
+    summary_text,
     workflow_summary,
     write_summary,
 )
@@ -125,7 +126,9 @@ def _run_tables() -> dict[str, pd.DataFrame]:
             }
         ),
         "variants": pd.DataFrame({"scored": ["yes", "yes", "outside the haplotype window"]}),
-        "baseline_report": pd.DataFrame({"status": ["ok", "no cis variants", "ok"]}),
+        "baseline_report": pd.DataFrame(
+            {"gene_id": ["a", "b", "c"], "status": ["ok", "no cis variants", "ok"]}
+        ),
     }
 
 
@@ -145,7 +148,10 @@ def test_run_counts() -> None:
             "selected": 3,
             "by_status": {"outside the haplotype window": 1, "yes": 2},
         },
-        "baseline": {"genes_by_status": {"no cis variants": 1, "ok": 2}},
+        "baseline": {
+            "genes_by_status": {"no cis variants": 1, "ok": 2},
+            "genes_not_evaluated": {"b": "no cis variants"},
+        },
     }
     assert "baseline" not in run_counts(**{**_run_tables(), "baseline_report": None}, n_shards=3)
 
@@ -204,8 +210,60 @@ def test_workflow_summary_reads_the_run_tables(tmp_path: Path) -> None:
     assert summary["run"]["genes"]["shards"] == 2
     assert summary["run"]["haplotypes"]["skipped_star"] == 1
     assert summary["run"]["eqtl_variants"]["by_status"] == {"x": 1, "yes": 3}
-    assert summary["run"]["baseline"] == {"genes_by_status": {"no cis variants": 1, "ok": 1}}
+    assert summary["run"]["baseline"] == {
+        "genes_by_status": {"no cis variants": 1, "ok": 1},
+        "genes_not_evaluated": {"h": "no cis variants"},
+    }
     out = write_summary(summary, tmp_path / "out" / "summary.json")
     assert out.read_text() == summary_json(summary)
     no_baseline = workflow_summary(**{**files, "baseline_reports": []}, settings=settings)
     assert "baseline" not in no_baseline["run"]
+
+
+def test_summary_text_flags_random_weights(tmp_path: Path) -> None:
+    summary = {
+        "models": {
+            "tiny": {
+                "genes": 4,
+                "genes_evaluated": 3,
+                "median_pearson_r": 0.25,
+                "significant_genes": 2,
+                "fraction_significant_negative": 0.5,
+                "concordance": {"fraction_concordant": None},
+                "genes_not_evaluated": {"g1": "no measurement"},
+            }
+        },
+        "run": {"genes": {"kept": 4}, "individuals": {"kept": 9}, "genotypes": {"records_out": 7}},
+        "settings": {"models": [{"name": "tiny", "weights": "tiny"}]},
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(summary_json(summary))
+    lines = summary_text(path).splitlines()
+    assert lines[0].split() == [
+        "model",
+        "genes",
+        "median",
+        "r",
+        "signif.",
+        "neg.",
+        "concord.",
+        "not",
+        "evaluated",
+    ]
+    assert lines[1].split() == [
+        "tiny",
+        "3/4",
+        "0.250",
+        "2",
+        "0.50",
+        "-",
+        "1",
+        "(random",
+        "weights,",
+        "not",
+        "a",
+        "result)",
+    ]
+    assert lines[2] == (
+        "genes kept 4, individuals kept 9, genotype records 7, REF mismatches excluded 0"
+    )

@@ -201,9 +201,46 @@ def test_normalise_ref_mismatch_fails_and_leaves_nothing(tmp_path: Path, fasta_c
     assert str(vcf) in message
     assert list(out.parent.iterdir()) == []
     # -c x: the site is excluded and counted
-    counts = vcf_mod.normalise_vcf(vcf, fasta_chr, out, on_ref_mismatch="exclude")
+    listed = tmp_path / "o" / "mismatches.tsv"
+    counts = vcf_mod.normalise_vcf(
+        vcf, fasta_chr, out, on_ref_mismatch="exclude", mismatches_out=listed
+    )
     assert counts["mismatch_removed"] == 1
     assert "300" not in [r[1] for r in records(out)]
+    # the excluded site is listed, in the VCF's contig naming, with both REFs
+    table = pd.read_csv(listed, sep="\t", dtype=str)
+    assert table.values.tolist() == [[str(vcf), "22", "300", wrong, SEQ[299]]]
+
+
+def test_normalise_plain_gzip_is_recompressed(tmp_path: Path, fasta_chr: Path) -> None:
+    text = vcf_text("22", base_records())
+    bgz = write_vcf(tmp_path / "in.vcf.gz", text, bgzip=True)
+    plain = tmp_path / "plain.vcf.gz"
+    with gzip.open(plain, "wt") as fh:  # plain gzip, which htslib cannot open as a VCF
+        fh.write(text)
+    expected = vcf_mod.normalise_vcf(bgz, fasta_chr, tmp_path / "a.vcf.gz")
+    counts = vcf_mod.normalise_vcf(plain, fasta_chr, tmp_path / "b.vcf.gz")
+    assert counts == {**expected, "recompressed": 1} and expected["recompressed"] == 0
+    assert records(tmp_path / "b.vcf.gz") == records(tmp_path / "a.vcf.gz")
+    assert sorted(p.name for p in tmp_path.iterdir() if "bgzip" in p.name) == []
+
+
+def test_normalise_keeps_only_the_given_samples(tmp_path: Path, fasta_chr: Path) -> None:
+    vcf = write_vcf(tmp_path / "in.vcf.gz", vcf_text("22", base_records()), bgzip=True)
+    full = tmp_path / "full.vcf.gz"
+    vcf_mod.normalise_vcf(vcf, fasta_chr, full, regions=["22:1-100"])
+    # oracle: bcftools view -s of the normalised file with every sample
+    oracle = tmp_path / "oracle.vcf.gz"
+    pysam.bcftools.view("-s", "S2", "-Oz", "-o", str(oracle), str(full), catch_stdout=False)
+    out = tmp_path / "s2.vcf.gz"
+    counts = vcf_mod.normalise_vcf(
+        vcf, fasta_chr, out, regions=["22:1-100"], samples=["S2", "not_in_vcf"]
+    )
+    assert vcf_mod.vcf_samples(out) == ["S2"]
+    assert records(out) == records(oracle) and len(records(out)) == 5
+    assert counts["samples_left_out"] == 1
+    with pytest.raises(InputError, match="none of the 1 individuals"):
+        vcf_mod.normalise_vcf(vcf, fasta_chr, out, samples=["nobody"])
 
 
 def test_normalise_regions(tmp_path: Path, fasta_chr: Path) -> None:

@@ -189,6 +189,9 @@ def test_geuvadis_config_builds_a_dag_with_downloads_and_gpu_jobs(tmp_path: Path
     root = _workflow_copy(tmp_path)
     shutil.copy(REPO / "config/config.yaml", root / "config/config.yaml")
     shutil.copy(REPO / "config/geuvadis.yaml", root / "config/geuvadis.yaml")
+    # local weights must exist when the DAG is built (pexbench.checks); the rest is downloaded
+    (root / "resources/demo").mkdir(parents=True)
+    shutil.copy(REPO / "resources/demo/xpresso_GM12878.h5", root / "resources/demo")
     run = subprocess.run(
         [
             *SNAKEMAKE,

@@ -1,5 +1,6 @@
 """Bad input stops the workflow at the rule that reads it: non-zero exit, a message in the rule's
-log naming the file and the site or the ids, and no finished-looking output.
+log naming the file and the site or the ids, the same cause as one line in Snakemake's output,
+and no finished-looking output.
 
 Each case edits one file of a copy of the bundled demo (see test_workflow.make_workdir).
 """
@@ -73,32 +74,21 @@ def _malformed_line(root: Path, config: dict) -> str:
     return f"line {edit.line} has 5 columns"
 
 
-def _no_shared_individuals(root: Path, config: dict) -> str:
-    source = root / config["inputs"]["expression"]
-    with gzip.open(source, "rt") as fh:
-        lines = fh.read().splitlines()
-    header = lines[0].split("\t")
-    lines[0] = "\t".join(header[:6] + [f"{name}_rna" for name in header[6:]])
-    target = root / "resources/expression_renamed.bed"
-    target.write_text("\n".join(lines) + "\n")
-    config["inputs"]["expression"] = str(target.relative_to(root))
-    return "no individual is in both"
-
-
+# A VCF and expression table without a shared individual stop the run before any job
+# (test_user_inputs.py::test_dag_time_checks_stop_before_any_job).
 CASES = {
     # case: (edit, rule whose log explains, output that must not exist, words the log must hold)
-    "ref_mismatch": (_ref_mismatch, "normalise_vcf", "results/inputs/genotypes.vcf.gz", ["REF"]),
+    "ref_mismatch": (
+        _ref_mismatch,
+        "normalise_vcf/000",
+        "results/inputs/genotypes.vcf.gz",
+        ["REF"],
+    ),
     "malformed_vcf_line": (
         _malformed_line,
-        "normalise_vcf",
+        "normalise_vcf/000",
         "results/inputs/genotypes.vcf.gz",
         ["edited.vcf.gz"],
-    ),
-    "no_shared_individuals": (
-        _no_shared_individuals,
-        "individuals",
-        "results/inputs/individuals.tsv",
-        ["expression_renamed.bed"],
     ),
 }
 
@@ -118,5 +108,9 @@ def test_bad_input_fails_clearly(case: str, tmp_path: Path) -> None:
     for word in [expected, *words]:
         assert word in log, f"{word!r} not in the {rule} log:\n{log[-3000:]}"
     assert not (root / output).exists()
+    # the failed job's one-line cause is in Snakemake's own output, naming the log
+    cause = [line for line in run.stderr.splitlines() if line.startswith("pexbench error:")]
+    assert len(cause) == 1 and f"(log: logs/{rule}.log)" in cause[0], run.stderr[-3000:]
+    assert expected in cause[0]
     leftovers = [p.name for p in (root / output).parent.glob("*") if ".tmp" in p.name]
     assert leftovers == []

@@ -5,6 +5,7 @@ import re
 
 from snakemake.exceptions import WorkflowError
 
+from pexbench import checks
 from pexbench.haplotypes.windows import variant_reach
 from pexbench.models import facts  # torch-free: input lengths, output scales, ...
 
@@ -28,17 +29,46 @@ if BASELINE_MODEL in MODELS:
 
 DOWNLOADS = config["downloads"]
 
+# every check that can run before any job (files, weights, tracks, contigs, sample ids)
+checks.raise_problems(checks.dag_checks(config), "inputs")
+# inputs.vcf: one file, a list or a {chrom} pattern; each part is normalised by its own job
+VCF_FILES = checks.vcf_files(config["inputs"]["vcf"], DOWNLOADS)
+VCF_PARTS = [f"{i:03d}" for i in range(len(VCF_FILES))]
+# only the individuals that can be kept, when the VCF has far more samples
+NORMALISE_SAMPLES = checks.normalise_samples(
+    VCF_FILES, config["inputs"]["expression"], config["individuals"]["include"]
+)
+
 
 wildcard_constraints:
     shard=r"[0-9]{3}",
+    part=r"[0-9]{3}",
     model="|".join(re.escape(name) for name in MODELS),
     # only the files listed under `downloads:` (a pattern that never matches when none is)
     file="|".join(re.escape(name) for name in DOWNLOADS) or "(?!)",
 
 
+def vcf_part(wildcards):
+    """The VCF file of one part of inputs.vcf."""
+    return VCF_FILES[int(wildcards.part)]
+
+
+def input_files(wildcards):
+    """Every input file of the config by key (VCF parts as inputs.vcf_<part>): hashed into the
+    report's run description."""
+    files = {
+        key: value
+        for key, value in config["inputs"].items()
+        if key != "vcf" and key in checks.INPUT_FILE_KEYS and value
+    }
+    files.update({f"vcf_{part}": path for part, path in zip(VCF_PARTS, VCF_FILES)})
+    return files
+
+
 def vcf_index(wildcards):
-    """The VCF's index when there is one (or will be, being downloaded): faster region access."""
-    vcf = config["inputs"]["vcf"]
+    """The VCF part's index when there is one (or will be, being downloaded): faster region
+    access."""
+    vcf = vcf_part(wildcards)
     for suffix in (".tbi", ".csi"):
         index = vcf + suffix
         if (

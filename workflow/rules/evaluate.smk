@@ -31,8 +31,8 @@ rule eqtl:
         measured=rules.measured_expression.output[0],
         genes=rules.gene_table.output.genes,
         individuals=rules.individuals.output[0],
-        vcf=rules.normalise_vcf.output.vcf,
-        tbi=rules.normalise_vcf.output.tbi,
+        vcf=rules.concat_vcf.output.vcf,
+        tbi=rules.concat_vcf.output.tbi,
     output:
         "results/eqtl/{shard}.tsv.gz",
     log:
@@ -73,8 +73,8 @@ rule baseline:
         measured=rules.measured_expression.output[0],
         genes=rules.gene_table.output.genes,
         individuals=rules.individuals.output[0],
-        vcf=rules.normalise_vcf.output.vcf,
-        tbi=rules.normalise_vcf.output.tbi,
+        vcf=rules.concat_vcf.output.vcf,
+        tbi=rules.concat_vcf.output.tbi,
     output:
         predicted="results/baseline/{shard}.tsv.gz",
         report="results/baseline/{shard}.report.tsv",
@@ -163,7 +163,7 @@ rule summary:
         genes=rules.gene_table.output.genes,
         genes_dropped=rules.gene_table.output.dropped,
         individuals=rules.individuals.output[0],
-        vcf_counts=rules.normalise_vcf.output.counts,
+        vcf_counts=rules.concat_vcf.output.counts,
         haplotype_stats=shard_files(rules.haplotypes.output.stats),
     output:
         "results/evaluation/summary.json",

@@ -5,8 +5,8 @@ rule haplotypes:
     input:
         genes=rules.gene_table.output.genes,
         individuals=rules.individuals.output[0],
-        vcf=rules.normalise_vcf.output.vcf,
-        tbi=rules.normalise_vcf.output.tbi,
+        vcf=rules.concat_vcf.output.vcf,
+        tbi=rules.concat_vcf.output.tbi,
         fasta=rules.prepare_fasta.output.fasta,
         fai=rules.prepare_fasta.output.fai,
     output:

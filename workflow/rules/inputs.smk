@@ -46,32 +46,57 @@ rule gene_table:
 rule normalise_vcf:
     input:
         unpack(vcf_index),
-        vcf=config["inputs"]["vcf"],
+        vcf=vcf_part,
         fasta=rules.prepare_fasta.output.fasta,
         fai=rules.prepare_fasta.output.fai,
         genes=rules.gene_table.output.genes,
     output:
-        vcf="results/inputs/genotypes.vcf.gz",
-        tbi="results/inputs/genotypes.vcf.gz.tbi",
-        counts="results/inputs/genotypes.counts.tsv",
+        vcf="results/inputs/vcf_parts/{part}.vcf.gz",
+        tbi="results/inputs/vcf_parts/{part}.vcf.gz.tbi",
+        counts="results/inputs/vcf_parts/{part}.counts.tsv",
+        mismatches="results/inputs/vcf_parts/{part}.ref_mismatches.tsv",
     log:
-        "logs/normalise_vcf.log",
+        "logs/normalise_vcf/{part}.log",
     benchmark:
-        "benchmarks/normalise_vcf.tsv"
+        "benchmarks/normalise_vcf/{part}.tsv"
     conda:
         "../../envs/pexbench.yaml"
     threads: 2
     params:
         # records further than this from every TSS are never used
         margin=variant_margin(),
+        on_ref_mismatch=config["inputs"]["on_ref_mismatch"],
+        samples=NORMALISE_SAMPLES,
     script:
         "../scripts/normalise_vcf.py"
+
+
+rule concat_vcf:
+    input:
+        vcf=expand(rules.normalise_vcf.output.vcf, part=VCF_PARTS),
+        tbi=expand(rules.normalise_vcf.output.tbi, part=VCF_PARTS),
+        counts=expand(rules.normalise_vcf.output.counts, part=VCF_PARTS),
+        mismatches=expand(rules.normalise_vcf.output.mismatches, part=VCF_PARTS),
+    output:
+        vcf="results/inputs/genotypes.vcf.gz",
+        tbi="results/inputs/genotypes.vcf.gz.tbi",
+        counts="results/inputs/genotypes.counts.tsv",
+        mismatches="results/inputs/ref_mismatches.tsv",
+    log:
+        "logs/concat_vcf.log",
+    benchmark:
+        "benchmarks/concat_vcf.tsv"
+    conda:
+        "../../envs/pexbench.yaml"
+    script:
+        "../scripts/concat_vcf.py"
 
 
 rule individuals:
     input:
         unpack(covariate_files),
-        vcf=rules.normalise_vcf.output.vcf,
+        # the samples of inputs.vcf (every file has the same): also those not normalised
+        vcf=VCF_FILES[0],
         expression=config["inputs"]["expression"],
     output:
         "results/inputs/individuals.tsv",

@@ -164,7 +164,7 @@ rule report_runtimes:
 rule report_description:
     input:
         # inputs and local model weights are hashed into the description
-        unpack(lambda wildcards: {k: v for k, v in config["inputs"].items() if v}),
+        unpack(input_files),
         unpack(
             lambda wildcards: {
                 f"weights_{name}": spec["weights"]
