@@ -40,7 +40,7 @@ import numpy.typing as npt
 import pysam
 
 from pexbench.contigs import ContigError, match_contig
-from pexbench.errors import InputError, VariantError
+from pexbench.errors import InputError, VariantError, listing
 from pexbench.genome import Reference
 from pexbench.vcf import vcf_samples  # noqa: F401  (re-exported)
 
@@ -214,6 +214,25 @@ class _Fallback(Exception):
     """The fast text path cannot decide this window exactly: read it through pysam instead."""
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The window [start, end) of contig `vchrom` of an open VCF, read for the `wanted` samples;
+    REFs checked against `reference` (contig `fasta_chrom`) when one is given."""
+
+    path: Path
+    handle: pysam.VariantFile
+    vchrom: str
+    start: int
+    end: int
+    wanted: list[str]
+    reference: Reference | None
+    fasta_chrom: str
+
+    def parts(self) -> tuple[Path, pysam.VariantFile, str, int, int, list[str]]:
+        """(path, handle, vchrom, start, end, wanted)."""
+        return self.path, self.handle, self.vchrom, self.start, self.end, self.wanted
+
+
 @dataclass
 class _Raw:
     """Records of a window before the post-processing shared by both read paths."""
@@ -232,10 +251,10 @@ _DIGIT_OR_DOT = np.zeros(256, dtype=bool)
 _DIGIT_OR_DOT[list(b"0123456789.")] = True
 
 
-def _ref_checker(
-    reference: Reference | None, fasta_chrom: str, vchrom: str, path: Path, lo: int, hi: int
-) -> Callable[[int, str, int], None]:
+def _ref_checker(window: _Window, lo: int, hi: int) -> Callable[[int, str, int], None]:
     """A REF check against the FASTA that fetches [lo, hi) once (same result, same error)."""
+    reference, fasta_chrom = window.reference, window.fasta_chrom
+    vchrom, path = window.vchrom, window.path
     chunk = ""
     if reference is not None and hi > lo >= 0:
         chunk = reference.fetch_str(fasta_chrom, lo, hi)
@@ -304,18 +323,7 @@ def _parse_cells(
     return alleles, phased, haploid
 
 
-def _read_text(
-    path: Path,
-    handle: pysam.VariantFile,
-    vchrom: str,
-    start: int,
-    end: int,
-    wanted: list[str],
-    header_samples: list[str],
-    reference: Reference | None,
-    fasta_chrom: str,
-    counts: dict[str, int],
-) -> _Raw:
+def _read_text(window: _Window, header_samples: list[str], counts: dict[str, int]) -> _Raw:
     """Fast path: raw tab-delimited lines from the tabix index, genotypes parsed with numpy.
 
     Accepts only windows where every record is plainly well formed (column count of the header,
@@ -324,6 +332,7 @@ def _read_text(
     error. Fields the engine does not use (QUAL, FILTER, INFO, other FORMAT keys) are not
     validated here, whereas htslib would reject some malformed ones.
     """
+    path, handle, vchrom, start, end, wanted = window.parts()
     if not (
         handle.format == "VCF"
         and handle.compression == "BGZF"
@@ -352,7 +361,7 @@ def _read_text(
         p0s.append(p0)
     lo = min(p0s, default=0)
     hi = max((p + len(c[3]) for p, c in zip(p0s, fields, strict=True)), default=0)
-    check = _ref_checker(reference, fasta_chrom, vchrom, path, lo, hi)
+    check = _ref_checker(window, lo, hi)
     pos_l: list[int] = []
     ref_l: list[str] = []
     alt_l: list[tuple[str, ...]] = []
@@ -415,18 +424,9 @@ def _parse_text_genotypes(
     return _parse_cells(buf, starts, ends)
 
 
-def _read_pysam(
-    path: Path,
-    handle: pysam.VariantFile,
-    vchrom: str,
-    start: int,
-    end: int,
-    wanted: list[str],
-    reference: Reference | None,
-    fasta_chrom: str,
-    counts: dict[str, int],
-) -> _Raw:
+def _read_pysam(window: _Window, counts: dict[str, int]) -> _Raw:
     """General path: records through htslib (any VCF/BCF), GT text parsed by `_parse_gt`."""
+    path, handle, vchrom, start, end, wanted = window.parts()
     handle.subset_samples(wanted)
     order = {s: i for i, s in enumerate(handle.header.samples)}
     perm = np.array([order[s] for s in wanted], dtype=np.int64)
@@ -437,7 +437,7 @@ def _read_pysam(
     gt_rows: list[list[tuple[int, int, bool, bool]]] = []
     last = f"{vchrom}:{start + 1}"
     last_key: tuple[str, int] | None = None
-    check = _ref_checker(reference, fasta_chrom, vchrom, path, 0, 0)
+    check = _ref_checker(window, 0, 0)
     try:
         for rec in handle.fetch(vchrom, max(int(start), 0), int(end)):
             ref = (rec.ref or "").upper()
@@ -537,7 +537,7 @@ def read_variants(
             known = set(header_samples)
             absent = [s for s in wanted if s not in known]
             if absent:
-                shown = ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else "")
+                shown = listing(absent, 5)
                 raise InputError(
                     f"{len(absent)} sample(s) not in VCF {path}: {shown}. The VCF has "
                     f"{len(header_samples)} samples (e.g. {', '.join(header_samples[:3])}); "
@@ -547,25 +547,13 @@ def read_variants(
                 raise InputError(f"duplicate sample names requested from VCF {path}")
         vchrom = vcf_contig(handle, chrom, path)
         fasta_chrom = reference.resolve(vchrom, source=str(path)) if reference else chrom
+        window = _Window(path, handle, vchrom, start, end, wanted, reference, fasta_chrom)
         fast_counts = dict(counts)
         try:
-            raw = _read_text(
-                path,
-                handle,
-                vchrom,
-                start,
-                end,
-                wanted,
-                header_samples,
-                reference,
-                fasta_chrom,
-                fast_counts,
-            )
+            raw = _read_text(window, header_samples, fast_counts)
             counts = fast_counts
         except _Fallback:
-            raw = _read_pysam(
-                path, handle, vchrom, start, end, wanted, reference, fasta_chrom, counts
-            )
+            raw = _read_pysam(window, counts)
     return _finish(raw, path, vchrom, start, end, wanted, fasta_chrom, unphased, seed, counts)
 
 

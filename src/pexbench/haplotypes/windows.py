@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +53,45 @@ def _max_sums(unique: Sequence[npt.NDArray[np.int32]], weights: IntArray) -> int
     return int((cum[ends] - cum[ends - sizes]).max())
 
 
+class _Window(NamedTuple):
+    """The records of one window and the deduplicated haplotypes built from them."""
+
+    block: VariantBlock
+    pos: list[int]
+    ref: list[str]
+    alt: list[str]
+    ids: list[str]
+    unique: list[np.ndarray]
+    assign: np.ndarray
+    table: AlleleTable
+
+    def haplotypes(
+        self, gene_id: str, symbol: str, chrom: str, tss: int, strand: str, start: int, end: int
+    ) -> GeneHaplotypes:
+        """The window [start, end) as the haplotypes of a gene (or region) with these fields;
+        counts: the block's, the haplotypes and the unique ones."""
+        counts = dict(self.block.counts)
+        counts["haplotypes"] = int(self.assign.size)
+        counts["unique_haplotypes"] = len(self.unique)
+        return GeneHaplotypes(
+            gene_id=gene_id,
+            symbol=symbol,
+            chrom=chrom,
+            tss=int(tss),
+            strand=strand,
+            window_start=int(start),
+            window_end=int(end),
+            allele_pos=np.asarray(self.pos, dtype=np.int64),
+            allele_ref=self.ref,
+            allele_alt=self.alt,
+            allele_id=self.ids,
+            unique=self.unique,
+            individuals=list(self.block.samples),
+            assignment=self.assign.astype(np.int32),
+            counts=counts,
+        )
+
+
 def _window_haplotypes(
     vcf: str | Path,
     reference: Reference,
@@ -62,22 +101,13 @@ def _window_haplotypes(
     individuals: Sequence[str] | None,
     unphased: str,
     seed: int,
-) -> tuple[
-    VariantBlock,
-    list[int],
-    list[str],
-    list[str],
-    list[str],
-    list[np.ndarray],
-    np.ndarray,
-    AlleleTable,
-]:
+) -> _Window:
     block = read_variants(vcf, chrom, start, end, individuals, reference, unphased, seed)
     index, pos, ref, alt, ids = allele_table(block)
     table = AlleleTable.build(pos, ref, alt)
     applied = select_alleles(block, index, table, end)
     unique, inverse = dedup(applied)
-    return block, pos, ref, alt, ids, unique, inverse.reshape(len(block.samples), 2), table
+    return _Window(block, pos, ref, alt, ids, unique, inverse.reshape(len(block.samples), 2), table)
 
 
 def haplotypes_for_region(
@@ -92,29 +122,8 @@ def haplotypes_for_region(
 ) -> GeneHaplotypes:
     """Haplotypes of the window [start, end) itself (region mode, `build_region`)."""
     fchrom = reference.resolve(chrom, source=str(vcf))
-    block, pos, ref, alt, ids, unique, assign, _ = _window_haplotypes(
-        vcf, reference, fchrom, start, end, individuals, unphased, seed
-    )
-    counts = dict(block.counts)
-    counts["haplotypes"] = int(assign.size)
-    counts["unique_haplotypes"] = len(unique)
-    return GeneHaplotypes(
-        gene_id=f"{fchrom}:{start + 1}-{end}",
-        symbol="",
-        chrom=fchrom,
-        tss=int(start),
-        strand="+",
-        window_start=int(start),
-        window_end=int(end),
-        allele_pos=np.asarray(pos, dtype=np.int64),
-        allele_ref=ref,
-        allele_alt=alt,
-        allele_id=ids,
-        unique=unique,
-        individuals=list(block.samples),
-        assignment=assign.astype(np.int32),
-        counts=counts,
-    )
+    window = _window_haplotypes(vcf, reference, fchrom, start, end, individuals, unphased, seed)
+    return window.haplotypes(f"{fchrom}:{start + 1}-{end}", "", fchrom, start, "+", start, end)
 
 
 def haplotypes_for_gene(
@@ -149,9 +158,8 @@ def haplotypes_for_gene(
     start, end = tss - anchor - margin, tss - anchor + length + margin
     extensions = 0
     for _ in range(32):
-        block, pos, ref, alt, ids, unique, assign, table = _window_haplotypes(
-            vcf, reference, fchrom, start, end, individuals, unphased, seed
-        )
+        window = _window_haplotypes(vcf, reference, fchrom, start, end, individuals, unphased, seed)
+        unique, table = window.unique, window.table
         # cheap bound first: bases an allele can remove (+1 for bcftools' shared-base cases)
         shrink = np.maximum(table.end - table.pos - table.alt_len, 0) + 1
         up = np.where(table.pos < tss, shrink, 0)
@@ -177,30 +185,13 @@ def haplotypes_for_gene(
             end += need_right + margin
     else:  # pragma: no cover - needs > 32 nested deletion chains
         raise InputError(f"gene {gene_row['gene_id']}: window did not converge")
-    counts = dict(block.counts)
-    counts["haplotypes"] = int(assign.size)
-    counts["unique_haplotypes"] = len(unique)
-    counts["window_extensions"] = extensions
     strand = str(gene_row.get("strand", "+"))
     if strand not in ("+", "-"):
         raise InputError(f"gene {gene_row['gene_id']}: strand must be '+' or '-', got {strand!r}")
-    return GeneHaplotypes(
-        gene_id=str(gene_row["gene_id"]),
-        symbol=symbol if isinstance(symbol := gene_row.get("symbol", ""), str) else "",
-        chrom=fchrom,
-        tss=tss,
-        strand=strand,
-        window_start=int(start),
-        window_end=int(end),
-        allele_pos=np.asarray(pos, dtype=np.int64),
-        allele_ref=ref,
-        allele_alt=alt,
-        allele_id=ids,
-        unique=unique,
-        individuals=list(block.samples),
-        assignment=assign.astype(np.int32),
-        counts=counts,
-    )
+    symbol = symbol if isinstance(symbol := gene_row.get("symbol", ""), str) else ""
+    gene = window.haplotypes(str(gene_row["gene_id"]), symbol, fchrom, tss, strand, start, end)
+    gene.counts["window_extensions"] = extensions
+    return gene
 
 
 def haplotypes_for_genes(
