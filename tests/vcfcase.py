@@ -18,6 +18,16 @@ GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'
 COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT"
 
 
+def write_fasta(path: Path, contigs: dict[str, str]) -> Path:
+    """`path`: a plain FASTA of `contigs` (name -> sequence), 60 bases a line."""
+    with open(path, "w") as fh:
+        for name, seq in contigs.items():
+            fh.write(f">{name}\n")
+            for i in range(0, len(seq), 60):
+                fh.write(seq[i : i + 60] + "\n")
+    return path
+
+
 def write_fasta_vcf(
     tmp: Path,
     seq: str,

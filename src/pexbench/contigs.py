@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pexbench.errors import InputError
+from pexbench.errors import InputError, listing
 
 
 class ContigError(InputError):
@@ -33,7 +33,7 @@ def match_contig(name: str, available: Iterable[str], *, source: str = "", targe
     where = f" (from {source})" if source else ""
     into = f" in {target}" if target else ""
     if not hits:
-        shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+        shown = listing(names)
         raise ContigError(
             f"contig {name!r}{where} has no counterpart{into}; contigs there: {shown}. "
             "Use the same build for every input, or rename contigs (e.g. bcftools annotate "

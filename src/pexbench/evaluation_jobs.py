@@ -43,7 +43,7 @@ def _concat(frames: list[pd.DataFrame], kind: str) -> pd.DataFrame:
 
 def predicted_expression(
     predictions: Sequence[PathLike],
-    keys: Sequence[tuple[str, str]],
+    model_shards: Sequence[tuple[str, str]],
     haplotypes: Sequence[PathLike],
     shards: Sequence[str],
     baseline: Sequence[PathLike] = (),
@@ -55,17 +55,17 @@ def predicted_expression(
     """One `predicted` table of every model, gene and individual, sorted by model, gene and
     individual.
 
-    predictions: the `predictions` tables, `keys` the (model, shard) of each; haplotypes: the
-    haplotype shards, `shards` the shard of each; baseline: `predicted` tables appended as they
-    are. log1p applies to the models with `log1p_models[model]` true (count-like outputs)
-    when `log1p` is set; see pexbench.evaluate.aggregate for `combine`.
+    predictions: the `predictions` tables, `model_shards` the (model, shard) of each;
+    haplotypes: the haplotype shards, `shards` the shard of each; baseline: `predicted` tables
+    appended as they are. log1p applies to the models with `log1p_models[model]` true
+    (count-like outputs) when `log1p` is set; see pexbench.evaluate.aggregate for `combine`.
     """
     assignments = {
         shard: assignment_frame(load_shard(path))
         for shard, path in zip(shards, haplotypes, strict=True)
     }
     frames = []
-    for path, (model, shard) in zip(predictions, keys, strict=True):
+    for path, (model, shard) in zip(predictions, model_shards, strict=True):
         use_log = log1p and log1p_models[model]
         pred = read_table(path, kind="predictions")
         table = aggregate(pred, assignments[shard], model=model, combine=combine, log1p=use_log)
@@ -85,10 +85,10 @@ def predicted_expression(
 
 def variant_effect_table(
     predictions: Sequence[PathLike],
-    keys: Sequence[tuple[str, str]],
+    model_shards: Sequence[tuple[str, str]],
     variants: Sequence[PathLike],
     *,
-    states: PathLike | None,
+    states: PathLike | None = None,
     state_mapping: str | Mapping[str, str] | None,
     log1p: bool,
     log1p_models: Mapping[str, bool],
@@ -96,16 +96,16 @@ def variant_effect_table(
     """One `variant_effects` table of every model (pexbench.evaluate.variant_effects), sorted by
     model, gene, position and variant.
 
-    predictions: the `variant_predictions` tables, `keys` the (model, shard) of each; variants:
-    the `variants` tables of every shard (the rows scored "yes" are used); states: the chromatin
-    state BED (inputs.chromatin_states) or None, read with `state_mapping`.
+    predictions: the `variant_predictions` tables, `model_shards` the (model, shard) of each;
+    variants: the `variants` tables of every shard (the rows scored "yes" are used); states: the
+    chromatin state BED (inputs.chromatin_states) or None, read with `state_mapping`.
     """
     selected = read_tables(variants, kind="variants")
     scored = selected[selected["scored"] == SCORED]
     log.info("selected variants by status: %s", selected["scored"].value_counts().to_dict())
     state_table = load_states(states, state_mapping)
     frames = []
-    for path, (model, shard) in zip(predictions, keys, strict=True):
+    for path, (model, shard) in zip(predictions, model_shards, strict=True):
         pred = read_table(path, kind="variant_predictions")
         mine = scored[scored["gene_id"].isin(set(pred["gene_id"]))]
         use_log = log1p and log1p_models[model]
@@ -121,7 +121,7 @@ def lead_state_sign_classes(
     correlations: PathLike,
     *,
     p_threshold: float,
-    states: PathLike | None,
+    states: PathLike | None = None,
     state_mapping: str | Mapping[str, str] | None,
 ) -> pd.DataFrame:
     """The `sign_classes_by_state` table: gene-level sign classes of `correlations` counted by

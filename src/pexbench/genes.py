@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pexbench.contigs import ContigError, match_contig
-from pexbench.errors import InputError
+from pexbench.errors import InputError, listing
 from pexbench.tables import open_text, read_table
 
 GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
@@ -216,7 +216,7 @@ def harmonise_gene_contigs(
         detail = "; ".join(
             f"contig {c!r}: {n} gene(s), e.g. {g}" for c, (n, g) in per_contig.iterrows()
         )
-        shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+        shown = listing(names)
         raise InputError(
             f"genes of {source or 'the annotation'} lie on contigs absent from {target} "
             f"({shown}): {detail}. Use a FASTA with these contigs, restrict the genes with "
@@ -244,7 +244,7 @@ def check_unique_ids(genes: pd.DataFrame, source: str = "") -> None:
     if dup.any():
         ids = pd.unique(genes["gene_id"][dup])
         where = genes[dup].groupby("gene_id", sort=False)["chrom"].agg(lambda c: "/".join(c))
-        shown = ", ".join(f"{g} ({where[g]})" for g in ids[:10]) + (" ..." if len(ids) > 10 else "")
+        shown = listing([f"{g} ({where[g]})" for g in ids])
         raise InputError(
             f"{len(ids)} gene id(s) occur more than once in {source or 'the gene table'}: {shown}. "
             "Gene ids must be unique: restrict the genes (genes.regions) or remove the duplicates "
@@ -367,7 +367,7 @@ def filter_regions(
         try:
             chrom = match_contig(region.chrom, chroms)
         except ContigError:
-            shown = ", ".join(map(str, chroms[:25])) + (" ..." if len(chroms) > 25 else "")
+            shown = listing(chroms, 25)
             raise InputError(
                 f"genes.regions[{i}] = {str(region)!r}: contig {region.chrom!r} matches no contig "
                 f"of the gene annotation (contigs: {shown or 'none'}); fix the region's contig "
@@ -431,7 +431,7 @@ def listed_gene_ids(genes: pd.DataFrame, gene_ids: Iterable[str], *, source: str
     matched = match_gene_ids(wanted, genes["gene_id"])
     unknown = [g for g in wanted if g not in matched]
     if unknown:
-        shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        shown = listing(unknown)
         raise InputError(
             f"{len(unknown)} gene id(s) of genes.gene_ids name no gene of "
             f"{source or 'the gene table'} (or several versions of one): {shown}; fix "

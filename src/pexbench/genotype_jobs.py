@@ -24,11 +24,27 @@ from pexbench.tables import read_table
 log = logging.getLogger(__name__)
 
 
-def shard_eqtl(
-    genes_tsv: str | Path,
+def _shard_data(
+    genes: str | Path,
     shard: str,
-    individuals_tsv: str | Path,
-    measured_tsv: str | Path,
+    individuals: str | Path,
+    measured: str | Path,
+    vcf: str | Path,
+    window: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(measured, genes, dosages) of `shard`: the measured table, the shard's genes and the
+    dosages of the kept individuals at every variant within `window` bp of the shard's TSSs,
+    read once for all its genes (the first arguments of cis_eqtl and elastic_net_baseline)."""
+    table = shard_genes(genes, shard)
+    dosages = read_dosages(vcf, table, window, kept_individuals(individuals))
+    return read_table(measured, kind="measured"), table, dosages
+
+
+def shard_eqtl(
+    genes: str | Path,
+    shard: str,
+    individuals: str | Path,
+    measured: str | Path,
     vcf: str | Path,
     *,
     window: int,
@@ -37,27 +53,20 @@ def shard_eqtl(
 ) -> pd.DataFrame:
     """The `eqtl` table (pexbench.eqtl.cis_eqtl) of every gene of `shard`; with `covariates`
     (a QTLtools file), its first `covariates_n` rows are covariates of every regression."""
-    genes = shard_genes(genes_tsv, shard)
-    kept = kept_individuals(individuals_tsv)
+    data = _shard_data(genes, shard, individuals, measured, vcf, window)
     cov = None if covariates is None else read_covariates(covariates, n=covariates_n)
-    table = cis_eqtl(
-        read_table(measured_tsv, kind="measured"),
-        genes,
-        read_dosages(vcf, genes, window, kept),
-        window=window,
-        covariates=cov,
-    )
+    table = cis_eqtl(*data, window=window, covariates=cov)
     for gene_id, sub in table.groupby("gene_id", sort=False):
         log.info("%s: %d cis variants, min p %s", gene_id, len(sub), sub["p"].min())
-    log.info("%d of %d genes have cis variants", table["gene_id"].nunique(), len(genes))
+    log.info("%d of %d genes have cis variants", table["gene_id"].nunique(), len(data[1]))
     return table
 
 
 def shard_baseline(
-    genes_tsv: str | Path,
+    genes: str | Path,
     shard: str,
-    individuals_tsv: str | Path,
-    measured_tsv: str | Path,
+    individuals: str | Path,
+    measured: str | Path,
     vcf: str | Path,
     *,
     window: int,
@@ -66,16 +75,8 @@ def shard_baseline(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Out-of-fold predictions (a `predicted` table) and the per-gene `baseline_report` of the
     elastic-net baseline (pexbench.baseline) for every gene of `shard`."""
-    genes = shard_genes(genes_tsv, shard)
-    kept = kept_individuals(individuals_tsv)
-    predicted, report = elastic_net_baseline(
-        read_table(measured_tsv, kind="measured"),
-        genes,
-        read_dosages(vcf, genes, window, kept),
-        window=window,
-        outer_folds=folds,
-        seed=seed,
-    )
+    data = _shard_data(genes, shard, individuals, measured, vcf, window)
+    predicted, report = elastic_net_baseline(*data, window=window, outer_folds=folds, seed=seed)
     for row in report.to_dict("records"):
         log.info("%s: %s", row["gene_id"], row)
     return predicted, report

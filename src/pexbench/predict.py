@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pexbench.columns import column_names
 from pexbench.errors import InputError, ModelError
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes
 from pexbench.models.base import SequenceModel
@@ -433,17 +434,7 @@ def predict_variants(
             alt[i] = reduced[s]
     df = _tidy(keys, ref, tracks, "ref_value")
     df["alt_value"] = alt.reshape(-1)
-    df = df[
-        [
-            "gene_id",
-            "variant_id",
-            "allele_index",
-            "track",
-            "ref_value",
-            "alt_value",
-            "in_model_input",
-        ]
-    ]
+    df = df[column_names("variant_predictions")]
     stats_dict: dict[str, float | int] = stats.as_dict()
     stats_dict["alleles_outside_model_input"] = len(outside)
     if outside:

@@ -52,13 +52,17 @@ def job_model(
     haplotype_length: int,
     index: int,
     threads: int,
+    weights: str | None = None,
 ) -> Iterator[SequenceModel]:
     """The model of a predict job, held from loading to its last forward pass (the body of
     the `with`), on the device `pexbench.devices.gpu_slot` gives the job (one free GPU per job
-    for cuda models); torch uses the job's `threads`."""
+    for cuda models); torch uses the job's `threads`. `weights`, when given, replaces
+    spec["weights"] (the rules pass a model's local weights as a tracked input)."""
     import torch
 
     torch.set_num_threads(threads)
+    if weights is not None:
+        spec = {**spec, "weights": weights}
     # Snakemake's gpu resource only counts: the job itself takes a free device and holds it
     # until its last forward pass (released by the kernel even if the job is killed).
     with gpu_slot(spec.get("device") or "auto", where=f"models[{index}].device") as device:
@@ -72,19 +76,25 @@ def predict_shard(
     fasta: str | Path,
     spec: Mapping[str, Any],
     *,
-    targets: str | None,
     haplotype_length: int,
     index: int,
     threads: int,
+    targets: str | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Rule predict: `predict_haplotypes` of every gene of the shard with the model of `spec`
-    (entry `index` of `models:`), TSS bins reduced by its `bin_reduce`."""
+    (entry `index` of `models:`), TSS bins reduced by its `bin_reduce`; targets, weights and
+    the rest as in `job_model`."""
     genes = load_shard(haplotypes)
-    reference = Reference(fasta)
     with job_model(
-        spec, targets=targets, haplotype_length=haplotype_length, index=index, threads=threads
+        spec,
+        targets=targets,
+        weights=weights,
+        haplotype_length=haplotype_length,
+        index=index,
+        threads=threads,
     ) as model:
-        table = predict_haplotypes(genes, reference, model, bin_reduce=spec["bin_reduce"])
+        table = predict_haplotypes(genes, Reference(fasta), model, bin_reduce=spec["bin_reduce"])
     log.info("%d genes, %d predictions", len(genes), len(table))
     return table
 
@@ -95,24 +105,30 @@ def predict_shard_variants(
     variants: str | Path,
     spec: Mapping[str, Any],
     *,
-    targets: str | None,
     haplotype_length: int,
     index: int,
     threads: int,
+    targets: str | None = None,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Rule predict_variants: `predict_variants` of the shard's scored variants (rows of the
-    select_variants table with scored "yes") with the model of `spec`."""
+    select_variants table with scored "yes") with the model of `spec`; the rest as in
+    `predict_shard`."""
     table = read_table(variants, kind="variants")
     table = table[table["scored"] == SCORED].astype({"allele_index": "int64"})
     genes = load_shard(haplotypes)
-    reference = Reference(fasta)
     with job_model(
-        spec, targets=targets, haplotype_length=haplotype_length, index=index, threads=threads
+        spec,
+        targets=targets,
+        weights=weights,
+        haplotype_length=haplotype_length,
+        index=index,
+        threads=threads,
     ) as model:
         log.info("%d variants to score", len(table))
         return predict_variants(
             genes,
-            reference,
+            Reference(fasta),
             model,
             table[["gene_id", "allele_index"]],
             bin_reduce=spec["bin_reduce"],

@@ -87,7 +87,8 @@ def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
     return out
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU model name (/proc/cpuinfo; else what `platform` knows, else "unknown")."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -142,7 +143,7 @@ def hardware_info() -> dict[str, str]:
     return {
         "host": platform.node() or "unknown",
         "system": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": f"{total} logical, {usable} usable by this process",
         "memory": f"{mem / 1024**3:.1f} GiB" if mem else "unknown",
         "gpu": "; ".join(gpus) if gpus else "none visible",

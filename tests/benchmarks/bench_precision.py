@@ -34,7 +34,6 @@ import argparse
 import csv
 import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -54,6 +53,7 @@ from pexbench.models.facts import XPRESSO_INPUT_LENGTH as XPRESSO_INPUT
 from pexbench.models.runner import set_cuda_math
 from pexbench.precision import COLUMNS, PrecisionChoice
 from pexbench.predict import reduce_bins
+from pexbench.report import cpu_model
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"
@@ -67,20 +67,10 @@ LENGTHS = {"enformer-tiny": 4_096, "xpresso": 14_000, "enformer": 196_608}  # in
 MODELS = tuple(LENGTHS)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown cpu"
-
-
 def hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"{cpu_name()}, {torch.get_num_threads()} thread(s)"
+    return f"{cpu_model()}, {torch.get_num_threads()} thread(s)"
 
 
 def pearson(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:

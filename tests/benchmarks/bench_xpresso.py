@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,19 +27,10 @@ import numpy as np
 import torch
 
 from pexbench.models.xpresso import XpressoModel
+from pexbench.report import cpu_model
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WEIGHTS = REPO.parent / "shared" / "data" / "models" / "xpresso_GM12878.h5"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def bench(model: XpressoModel, batch: int, n: int, repeats: int, seed: int) -> dict[str, float]:
@@ -92,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "weights": str(args.weights),
         "device": str(model.device),
         "gpu": torch.cuda.get_device_name() if model.device.type == "cuda" else None,
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_avg_1min": os.getloadavg()[0],

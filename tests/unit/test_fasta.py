@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
+from vcfcase import write_fasta
 
 from pexbench import fasta
 from pexbench.errors import InputError
@@ -17,15 +18,6 @@ from pexbench.errors import InputError
 RNG = np.random.default_rng(7)
 SEQ = "".join(RNG.choice(list("ACGT"), size=400))
 OTHER = "".join(RNG.choice(list("ACGT"), size=120))
-
-
-def write_fasta(path: Path, contigs: dict[str, str]) -> Path:
-    with open(path, "w") as fh:
-        for name, seq in contigs.items():
-            fh.write(f">{name}\n")
-            for i in range(0, len(seq), 60):
-                fh.write(seq[i : i + 60] + "\n")
-    return path
 
 
 def outputs(out: Path) -> list[str]:

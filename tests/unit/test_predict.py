@@ -23,6 +23,7 @@ import pysam.bcftools
 import pytest
 from realdata import FASTA
 
+from pexbench.columns import column_names
 from pexbench.errors import InputError, ModelError
 from pexbench.genome import Reference
 from pexbench.haplotypes import AnchoredBuilder, GeneHaplotypes, haplotypes_for_gene
@@ -242,15 +243,7 @@ def test_predict_variants_single_allele(reference, genes_2048, shared_data, tmp_
     wanted = pd.DataFrame({"gene_id": gene.gene_id, "allele_index": [near[0], far[0]]})
     model = Counting(probe())
     df = predict_variants(genes_2048, reference, model, wanted, bin_reduce="sum")
-    assert list(df.columns) == [
-        "gene_id",
-        "variant_id",
-        "allele_index",
-        "track",
-        "ref_value",
-        "alt_value",
-        "in_model_input",
-    ]
+    assert list(df.columns) == column_names("variant_predictions")
     assert len(df) == 4 and df["variant_id"].iloc[0] == gene.allele_id[near[0]]
     far_end = int(gene.allele_pos[far[0]]) + len(gene.allele_ref[far[0]])
     far_inside = int(gene.allele_pos[far[0]]) < tss + 1024 and far_end > tss - 1024

@@ -15,7 +15,7 @@ from pexbench.genome import Reference
 from pexbench.haplotypes import haplotypes_for_gene, load_shard, save_shard
 from pexbench.models import load_model
 from pexbench.predict import predict_haplotypes, predict_variants
-from pexbench.predict_job import model_for_job, predict_shard, predict_shard_variants
+from pexbench.predict_job import job_model, model_for_job, predict_shard, predict_shard_variants
 
 SEQ = "ACGTTGCAAGCTAGCTTACGGATCCATGCAAGTCGATCGGCTAAGCTTGCAT" * 4
 # a `models:` entry as the schema leaves it: unset keys are null
@@ -57,6 +57,19 @@ def test_model_for_job_drops_nulls_and_checks_length() -> None:
     assert model.info.sequence_length == 64 and list(model.info.track_names) == ["gc", "checksum"]
     with pytest.raises(ModelError, match=r"'probe': input length 64 exceeds the 32-bp haplotype"):
         model_for_job(SPEC, None, 32, 0)
+
+
+def test_job_model_weights_replace_the_spec_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules pass a model's local weights as an input: that path is the one loaded."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    spec = {"name": "x", "type": "xpresso", "weights": "missing.h5", "device": "cpu"}
+    job = {"targets": None, "haplotype_length": 14_000, "index": 0, "threads": 1}
+    h5 = "resources/demo/xpresso_GM12878.h5"
+    with job_model(spec, weights=h5, **job) as model:
+        assert model.info.weights == str(Path(h5).resolve())
+    with pytest.raises(ModelError, match=r"missing\.h5: the file does not exist"):
+        with job_model(spec, **job):
+            pass
 
 
 def test_predict_shard_equals_predict_haplotypes(shard: tuple[Path, Path]) -> None:

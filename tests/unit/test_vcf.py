@@ -17,6 +17,7 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 import pytest
+from vcfcase import write_fasta
 
 from pexbench import vcf as vcf_mod
 from pexbench.errors import InputError, VariantError
@@ -29,15 +30,6 @@ SEQ = "".join(RNG.choice(list("ACGT"), size=400))
 # 1-based 50 (TCA -> T)
 SEQ = SEQ[:49] + "TCACACACAG" + SEQ[59:]
 OTHER = "".join(RNG.choice(list("ACGT"), size=120))
-
-
-def write_fasta(path: Path, contigs: dict[str, str]) -> Path:
-    with open(path, "w") as fh:
-        for name, seq in contigs.items():
-            fh.write(f">{name}\n")
-            for i in range(0, len(seq), 60):
-                fh.write(seq[i : i + 60] + "\n")
-    return path
 
 
 def alt_base(ref: str) -> str:

@@ -159,28 +159,27 @@ def _workflow_copy(tmp_path: Path) -> Path:
     return root
 
 
-def test_workflow_refuses_a_config_without_unphased_policy(tmp_path: Path) -> None:
+def _dry_run_output(tmp_path: Path, config: dict) -> str:
+    """stdout + stderr of a failing dry run of the workflow on `config`."""
     root = _workflow_copy(tmp_path)
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    del config["haplotypes"]["unphased"]
     (root / "config/config.yaml").write_text(yaml.safe_dump(config))
     run = subprocess.run(
         [*SNAKEMAKE, "-n", "--cores", "1"], cwd=root, capture_output=True, text=True
     )
     assert run.returncode != 0
-    assert "'unphased' is a required property" in run.stdout + run.stderr
+    return run.stdout + run.stderr
+
+
+def test_workflow_refuses_a_config_without_unphased_policy(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    del config["haplotypes"]["unphased"]
+    assert "'unphased' is a required property" in _dry_run_output(tmp_path, config)
 
 
 def test_workflow_refuses_duplicate_model_names(tmp_path: Path) -> None:
-    root = _workflow_copy(tmp_path)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     config["models"].append(dict(config["models"][0]))
-    (root / "config/config.yaml").write_text(yaml.safe_dump(config))
-    run = subprocess.run(
-        [*SNAKEMAKE, "-n", "--cores", "1"], cwd=root, capture_output=True, text=True
-    )
-    assert run.returncode != 0
-    assert "names must be unique" in run.stdout + run.stderr
+    assert "names must be unique" in _dry_run_output(tmp_path, config)
 
 
 def test_geuvadis_config_builds_a_dag_with_downloads_and_gpu_jobs(tmp_path: Path) -> None:

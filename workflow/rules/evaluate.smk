@@ -32,7 +32,6 @@ rule eqtl:
         genes=rules.gene_table.output.genes,
         individuals=rules.individuals.output[0],
         vcf=rules.concat_vcf.output.vcf,
-        tbi=rules.concat_vcf.output.tbi,
     output:
         "results/eqtl/{shard}.tsv.gz",
     log:
@@ -74,7 +73,6 @@ rule baseline:
         genes=rules.gene_table.output.genes,
         individuals=rules.individuals.output[0],
         vcf=rules.concat_vcf.output.vcf,
-        tbi=rules.concat_vcf.output.tbi,
     output:
         predicted="results/baseline/{shard}.tsv.gz",
         report="results/baseline/{shard}.report.tsv",
@@ -125,7 +123,7 @@ rule chromatin_states:
     conda:
         "../../envs/pexbench.yaml"
     params:
-        mapping=config["evaluation"]["chromatin_state_mapping"],
+        state_mapping=config["evaluation"]["chromatin_state_mapping"],
         p_threshold=config["evaluation"]["eqtl_p_threshold"],
     script:
         "../scripts/chromatin_states.py"
@@ -146,7 +144,7 @@ rule variant_effects:
         "../../envs/pexbench.yaml"
     params:
         model_shards=model_shard_keys(),
-        mapping=config["evaluation"]["chromatin_state_mapping"],
+        state_mapping=config["evaluation"]["chromatin_state_mapping"],
         log1p=config["aggregate"]["log1p"],
         log1p_models=log1p_models(),
     script:

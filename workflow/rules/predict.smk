@@ -6,7 +6,6 @@ rule predict:
         unpack(model_inputs),
         haplotypes=rules.haplotypes.output.npz,
         fasta=rules.prepare_fasta.output.fasta,
-        fai=rules.prepare_fasta.output.fai,
     output:
         "results/predictions/{model}/{shard}.tsv.gz",
     log:
@@ -23,7 +22,7 @@ rule predict:
     params:
         spec=model_spec,
         index=model_index,
-        length=haplotype_length(),
+        haplotype_length=haplotype_length(),
     script:
         "../scripts/predict.py"
 
@@ -34,7 +33,6 @@ rule predict_variants:
         haplotypes=rules.haplotypes.output.npz,
         variants="results/variants/{shard}.tsv",
         fasta=rules.prepare_fasta.output.fasta,
-        fai=rules.prepare_fasta.output.fai,
     output:
         "results/variant_predictions/{model}/{shard}.tsv.gz",
     log:
@@ -51,7 +49,7 @@ rule predict_variants:
     params:
         spec=model_spec,
         index=model_index,
-        length=haplotype_length(),
+        haplotype_length=haplotype_length(),
     script:
         "../scripts/predict_variants.py"
 

@@ -5,14 +5,5 @@ from pexbench.jobs import start_logging
 from pexbench.tables import write_table
 
 start_logging(snakemake.log[0])
-table = predicted_expression(
-    snakemake.input.predictions,
-    snakemake.params.model_shards,
-    snakemake.input.haplotypes,
-    snakemake.params.shards,
-    snakemake.input.baseline,
-    combine=snakemake.params.combine,
-    log1p=snakemake.params.log1p,
-    log1p_models=snakemake.params.log1p_models,
-)
+table = predicted_expression(**snakemake.input, **snakemake.params)
 write_table(table, snakemake.output[0], kind="predicted")

@@ -5,11 +5,5 @@ from pexbench.jobs import start_logging
 from pexbench.tables import write_table
 
 start_logging(snakemake.log[0])
-table = lead_state_sign_classes(
-    snakemake.input.eqtl,
-    snakemake.input.correlations,
-    p_threshold=snakemake.params.p_threshold,
-    states=snakemake.input.get("states"),
-    state_mapping=snakemake.params.mapping,
-)
+table = lead_state_sign_classes(**snakemake.input, **snakemake.params)
 write_table(table, snakemake.output[0], kind="sign_classes_by_state")

@@ -5,14 +5,5 @@ from pexbench.jobs import start_logging
 from pexbench.tables import write_table
 
 start_logging(snakemake.log[0])
-table = shard_eqtl(
-    snakemake.input.genes,
-    snakemake.wildcards.shard,
-    snakemake.input.individuals,
-    snakemake.input.measured,
-    snakemake.input.vcf,
-    window=snakemake.params.window,
-    covariates=snakemake.input.get("covariates"),
-    covariates_n=snakemake.params.covariates_n,
-)
+table = shard_eqtl(**snakemake.input, **snakemake.params, shard=snakemake.wildcards.shard)
 write_table(table, snakemake.output[0], kind="eqtl")

@@ -5,13 +5,5 @@ from pexbench.jobs import start_logging
 from pexbench.tables import write_table
 
 start_logging(snakemake.log[0])
-table = variant_effect_table(
-    snakemake.input.predictions,
-    snakemake.params.model_shards,
-    snakemake.input.variants,
-    states=snakemake.input.get("states"),
-    state_mapping=snakemake.params.mapping,
-    log1p=snakemake.params.log1p,
-    log1p_models=snakemake.params.log1p_models,
-)
+table = variant_effect_table(**snakemake.input, **snakemake.params)
 write_table(table, snakemake.output[0], kind="variant_effects")
