@@ -4,12 +4,15 @@
 
 import os
 
+from pexbench.palette import model_colours, model_order, untrained_models
+
 
 report: "../report/workflow.rst"
 
 
 # Light jobs (plots, small tables): on a cluster they run on the submitting host, not as jobs.
 localrules:
+    report_headline,
     report_correlation_figures,
     report_extreme_genes,
     report_concordance,
@@ -22,12 +25,20 @@ localrules:
 REPORT_DIR = "results/report"
 REPORT_FORMAT = "svg"  # bit-stable with pexbench.plots (fixed hash salt, no dates)
 REPORT_CATEGORIES = {
+    "headline": "0. Results at a glance",
     "genes": "1. Gene-level correlation",
     "variants": "2. Variant-level direction",
     "haplotypes": "3. Haplotypes",
     "tables": "4. Tables",
     "run": "5. Run description and runtime",
 }
+
+
+# Every figure gets these: one colour per model (the baseline grey) and the untrained models,
+# flagged wherever their numbers appear (pexbench.palette).
+REPORT_MODELS = model_order(config["models"], config["baseline"]["enabled"])
+REPORT_COLOURS = model_colours(REPORT_MODELS)
+REPORT_UNTRAINED = untrained_models(config["models"])
 
 
 # Benchmark TSVs of the heavy rules that this configuration runs.
@@ -38,6 +49,38 @@ REPORT_BENCHMARKS = [
     *baseline_shard_files(rules.baseline.benchmark),
     *shard_files(rules.eqtl.benchmark),
 ]
+
+
+rule report_headline:
+    input:
+        summary=rules.summary.output[0],
+        correlations=rules.correlations.output[0],
+    output:
+        table=report(
+            f"{REPORT_DIR}/headline_table.html",
+            caption="../report/headline.rst",
+            category=REPORT_CATEGORIES["headline"],
+            labels={"item": "headline table (also on the landing page)"},
+        ),
+        figure=report(
+            f"{REPORT_DIR}/headline.{REPORT_FORMAT}",
+            caption="../report/headline.rst",
+            category=REPORT_CATEGORIES["headline"],
+            labels={"item": "headline figure (also on the landing page)"},
+        ),
+    log:
+        "logs/report/headline.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        models=config["models"],
+        fdr=config["evaluation"]["fdr"],
+        correlation=config["evaluation"]["correlation"],
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/report_headline.py"
 
 
 rule report_correlation_figures:
@@ -64,6 +107,8 @@ rule report_correlation_figures:
         "../../envs/pexbench.yaml"
     params:
         correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_correlations.py"
 
@@ -91,6 +136,8 @@ rule report_extreme_genes:
         "../../envs/pexbench.yaml"
     params:
         correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_extremes.py"
 
@@ -111,6 +158,10 @@ rule report_concordance:
         "benchmarks/report/concordance.tsv"
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_concordance.py"
 
@@ -251,6 +302,7 @@ rule report_tables:
 
 
 REPORT_TARGETS = [
+    *rules.report_headline.output,
     *rules.report_correlation_figures.output,
     *rules.report_extreme_genes.output,
     *rules.report_concordance.output,
