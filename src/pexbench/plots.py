@@ -41,9 +41,11 @@ __all__ = [
     "SIGN_COLOURS",
     "STYLE",
     "UNTRAINED_FLAG",
+    "concordance_by_distance",
     "concordance_by_state",
     "correlation_distribution",
     "dedup_statistics",
+    "distance_class",
     "extreme_gene_scatter",
     "headline",
     "model_colours",
@@ -447,6 +449,8 @@ def concordance_by_state(
     min_group_size: int = 5,
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    title: str = "Direction of single-variant effects vs in-sample eQTL",
+    xlabel: str = "chromatin state",
 ) -> Path:
     """Fraction of variants whose predicted effect sign matches the eQTL sign, per chromatin state
     and model, with Wilson 95% intervals, the 0.5 chance line and n written above each bar.
@@ -482,7 +486,7 @@ def concordance_by_state(
     seen = list(dict.fromkeys(df[state_col]))
     states = ["all"] + [s for s in (state_order or []) if s in seen]
     states += sorted(s for s in seen if s not in states)
-    fig = _new_figure(max(5.0, 1.5 + 0.55 * len(states) * max(len(models), 1) ** 0.5), 3.6)
+    fig = _new_figure(max(7.0, 1.5 + 0.55 * len(states) * max(len(models), 1) ** 0.5), 3.8)
     ax = fig.subplots()
     if not models:
         _empty_note(ax, "no variants")
@@ -546,14 +550,50 @@ def concordance_by_state(
     ax.set_ylim(0, 1.25)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("fraction concordant with eQTL sign")
-    ax.set_xlabel(
-        f"chromatin state (numbers: variants; hollow, red n: fewer than {min_group_size})"
-    )
+    ax.set_xlabel(f"{xlabel} (numbers: variants; hollow, red n: fewer than {min_group_size})")
     fig.legend(loc="outside lower center", fontsize=7, frameon=False)
-    ax.set_title(
-        _flagged("Direction of single-variant effects vs in-sample eQTL", models, untrained)
-    )
+    ax.set_title(_flagged(title, models, untrained))
     return save_figure(fig, out)
+
+
+#: Distance classes of a variant to the TSS (|distance|, bp): label, lower bound (inclusive).
+DISTANCE_CLASSES: tuple[tuple[str, int], ...] = (
+    ("<1 kb", 0),
+    ("1-10 kb", 1_000),
+    ("10-50 kb", 10_000),
+    (">50 kb", 50_000),
+)
+
+
+def distance_class(distance: pd.Series) -> pd.Series:
+    """The `DISTANCE_CLASSES` label of each |distance to the TSS| (bp); missing stays missing."""
+    d = pd.to_numeric(distance, errors="coerce").abs()
+    bins = [lower for _, lower in DISTANCE_CLASSES] + [np.inf]
+    labels = [label for label, _ in DISTANCE_CLASSES]
+    return pd.cut(d, bins=bins, labels=labels, right=False).astype("object")
+
+
+def concordance_by_distance(
+    variant_effects: pd.DataFrame,
+    out: str | Path,
+    *,
+    distance_col: str = "distance_to_tss",
+    **kwargs: object,
+) -> Path:
+    """`concordance_by_state` with the variants grouped by distance to the TSS
+    (`DISTANCE_CLASSES`: <1 kb, 1-10 kb, 10-50 kb, >50 kb) instead of chromatin state;
+    variants without a distance are the group "none", counted."""
+    _require(variant_effects, [distance_col], "concordance_by_distance")
+    df = variant_effects.assign(_distance=distance_class(variant_effects[distance_col]))
+    return concordance_by_state(
+        df,
+        out,
+        state_col="_distance",
+        state_order=[label for label, _ in DISTANCE_CLASSES],
+        title="Direction of single-variant effects vs in-sample eQTL, by distance",
+        xlabel="distance to the TSS",
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ are written as paths, so the tests read the annotations back from the file itsel
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zlib
@@ -334,3 +335,36 @@ def test_small_groups_are_drawn_hollow_with_their_n(tmp_path: Path) -> None:
     assert "#b2182b" in svg_colours(out)
     big = plots.concordance_by_state(effects, tmp_path / "d.svg", min_group_size=1, colours=colours)
     assert "fill: none; stroke: #0072b2" not in big.read_text(encoding="utf-8")
+
+
+def test_concordance_by_distance_classes(tmp_path: Path) -> None:
+    d = pd.Series([0, -999, 1000, 9999, -10_000, 49_999, 50_000, -250_000, None])
+    assert list(plots.distance_class(d)[:8]) == [
+        "<1 kb",
+        "<1 kb",
+        "1-10 kb",
+        "1-10 kb",
+        "10-50 kb",
+        "10-50 kb",
+        ">50 kb",
+        ">50 kb",
+    ]
+    assert pd.isna(plots.distance_class(d)[8])
+    effects = pd.DataFrame(
+        {
+            "model": "a",
+            "distance_to_tss": [10, -20, 500, 5_000, 60_000, 70_000],
+            "concordant": [True, True, False, True, False, False],
+        }
+    )
+    out = plots.concordance_by_distance(effects, tmp_path / "d.svg", min_group_size=2)
+    t = [html.unescape(x) for x in svg_texts(out)]
+    assert [x for x in t if x in ("all", "<1 kb", "1-10 kb", ">50 kb")] == [
+        "all",
+        "<1 kb",
+        "1-10 kb",
+        ">50 kb",
+    ]
+    # n per group by hand: all 6, <1 kb 3, 1-10 kb 1 (hollow, red), >50 kb 2
+    assert [x for x in t if x.isdigit()][-4:] == ["6", "3", "1", "2"]
+    assert len(re.findall(r"fill: none; stroke: #0072b2", out.read_text())) == 1

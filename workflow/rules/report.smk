@@ -14,6 +14,7 @@ report: "../report/workflow.rst"
 localrules:
     report_headline,
     report_correlation_figures,
+    report_context_figures,
     report_extreme_genes,
     report_concordance,
     report_dedup,
@@ -111,6 +112,44 @@ rule report_correlation_figures:
         untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_correlations.py"
+
+
+rule report_context_figures:
+    input:
+        correlations=rules.correlations.output[0],
+        variant_effects=rules.variant_effects.output[0],
+    output:
+        r_context=report(
+            f"{REPORT_DIR}/r_vs_eqtl_and_baseline.{REPORT_FORMAT}",
+            caption="../report/r_context.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={
+                "figure": "per-gene r vs eQTL strength and vs the genotype baseline"
+            },
+        ),
+        model_vs_model=report(
+            f"{REPORT_DIR}/model_vs_model.{REPORT_FORMAT}",
+            caption="../report/model_vs_model.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "per-gene r, model against model"},
+        ),
+        by_distance=report(
+            f"{REPORT_DIR}/concordance_by_distance.{REPORT_FORMAT}",
+            caption="../report/concordance_by_distance.rst",
+            category=REPORT_CATEGORIES["variants"],
+            labels={"figure": "sign concordance by distance to the TSS"},
+        ),
+    log:
+        "logs/report/context_figures.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        correlation=config["evaluation"]["correlation"],
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/plot_context.py"
 
 
 rule report_extreme_genes:
@@ -304,6 +343,7 @@ rule report_tables:
 REPORT_TARGETS = [
     *rules.report_headline.output,
     *rules.report_correlation_figures.output,
+    *rules.report_context_figures.output,
     *rules.report_extreme_genes.output,
     *rules.report_concordance.output,
     *rules.report_dedup.output,
