@@ -266,6 +266,21 @@ def sign_classes(
     return save_figure(fig, out)
 
 
+def _narrow_range_note(values: np.ndarray) -> str | None:
+    """A note when `values` span less than 1% of their mean magnitude: the axis then shows
+    differences between people too small to read as absolute values (e.g. 1.0468-1.0477)."""
+    if values.size < 2:
+        return None
+    span = float(values.max() - values.min())
+    scale = float(np.abs(values).mean())
+    if scale == 0 or span >= 0.01 * scale:
+        return None
+    return (
+        f"predicted values span only {span:.3g}\n({100 * span / scale:.2g}% of their mean "
+        f"{scale:.4g}): tiny differences between people"
+    )
+
+
 @_styled
 def extreme_gene_scatter(
     correlations: pd.DataFrame,
@@ -331,6 +346,9 @@ def extreme_gene_scatter(
             yv = pd.to_numeric(pts[measured_col], errors="coerce").to_numpy(dtype=np.float64)
             ok = np.isfinite(x) & np.isfinite(yv)
             ax.scatter(x[ok], yv[ok], s=9, color=palette[model], alpha=0.8, lw=0)
+            note = _narrow_range_note(x[ok])
+            if note:
+                ax.text(0.98, 0.03, note, transform=ax.transAxes, ha="right", fontsize=6.5)
             ax.set_title(f"{_label(model, untrained)}: {title}\n{name}", fontsize=8.5)
             ax.text(
                 0.02,

@@ -368,3 +368,13 @@ def test_concordance_by_distance_classes(tmp_path: Path) -> None:
     # n per group by hand: all 6, <1 kb 3, 1-10 kb 1 (hollow, red), >50 kb 2
     assert [x for x in t if x.isdigit()][-4:] == ["6", "3", "1", "2"]
     assert len(re.findall(r"fill: none; stroke: #0072b2", out.read_text())) == 1
+
+
+def test_a_narrow_predicted_range_is_commented(tmp_path: Path, tables) -> None:
+    pred = tables["predicted"].copy()
+    sel = pred.model == "m_b"
+    pred.loc[sel, "predicted"] = 1.0468 + 0.0009 * (pred.loc[sel, "predicted"] > 0)
+    out = plots.extreme_gene_scatter(tables["corr"], pred, tables["measured"], tmp_path / "n.svg")
+    notes = [t for t in svg_texts(out) if t.startswith("predicted values span only")]
+    # m_b's two panels: span 0.0009 of a mean near 1.047 (0.086%); m_a's values vary widely
+    assert len(notes) == 2 and all("span only 0.0009" in t for t in notes)

@@ -336,6 +336,7 @@ rule report_tables:
         "../../envs/pexbench.yaml"
     params:
         max_rows=config["report"]["max_table_rows"],
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/report_tables.py"
 
