@@ -2,19 +2,23 @@
 
 `r_vs_eqtl_and_baseline`: per model, the per-gene correlation across individuals against the
 strength of the gene's lead eQTL (−log10 p) and against the genotype baseline's r for the same
-gene; `model_vs_model`: the per-gene r of every pair of models. Helpers (style, colours, flags,
-bit-stable output) are those of `pexbench.plots`.
+gene; `model_vs_model`: the per-gene r of every pair of models; `across_genes_vs_individuals`:
+each model's reference prediction against the mean measured expression across genes, next to its
+per-gene correlations across individuals (models predict the first well, the second poorly).
+Helpers (style, colours, flags, bit-stable output) are those of `pexbench.plots`.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Mapping
+import math
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pexbench.expression import prepare_measured
 from pexbench.models.facts import BASELINE_MODEL
 from pexbench.plots import (
     _colours,
@@ -27,8 +31,17 @@ from pexbench.plots import (
     _styled,
     save_figure,
 )
+from pexbench.predict import REFERENCE
+from pexbench.tables import read_table
 
-__all__ = ["lead_eqtl_strength", "model_vs_model", "r_vs_eqtl_and_baseline"]
+__all__ = [
+    "across_genes_vs_individuals",
+    "lead_eqtl_strength",
+    "mean_expression",
+    "model_vs_model",
+    "r_vs_eqtl_and_baseline",
+    "reference_predictions",
+]
 
 
 def lead_eqtl_strength(variant_effects: pd.DataFrame) -> pd.Series:
@@ -142,4 +155,100 @@ def model_vs_model(
     for ax in axes[len(pairs) :]:
         ax.set_axis_off()
     fig.suptitle(_flagged(f"Per-gene {value}, model against model", models, untrained))
+    return save_figure(fig, out)
+
+
+def reference_predictions(
+    paths: Sequence[str | Path],
+    keys: Sequence[tuple[str, str]],
+    *,
+    log1p_models: Collection[str] = (),
+) -> pd.DataFrame:
+    """Per model and gene the prediction for the reference sequence (haplotype `REFERENCE` of
+    the predict tables `paths`, whose (model, shard) are `keys`), mean over tracks, log1p for
+    `log1p_models` (as `aggregate` does): columns model, gene_id, reference."""
+    frames = []
+    for path, (model, _shard) in zip(paths, keys, strict=True):
+        table = read_table(path, kind="predictions")
+        ref = table[table["haplotype"] == REFERENCE]
+        mean = ref.groupby("gene_id", sort=True)["value"].mean()
+        if model in log1p_models:
+            mean = np.log1p(mean)
+        frames.append(pd.DataFrame({"model": model, "gene_id": mean.index, "reference": mean}))
+    if not frames:
+        return pd.DataFrame(columns=["model", "gene_id", "reference"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_expression(
+    expression: str | Path, *, individuals: Sequence[str], gene_ids: Sequence[str]
+) -> pd.Series:
+    """Mean measured expression of each gene (gene table ids) over `individuals`, untransformed
+    (no rank-inverse-normal, no covariates: across-gene levels, not between-people residuals)."""
+    tidy, _, _ = prepare_measured(expression, individuals=individuals, gene_ids=gene_ids)
+    return tidy.groupby("gene_id", sort=True)["measured"].mean()
+
+
+@_styled
+def across_genes_vs_individuals(
+    reference: pd.DataFrame,
+    measured_mean: pd.Series,
+    correlations: pd.DataFrame,
+    out: str | Path,
+    *,
+    value: str = "pearson_r",
+    colours: Mapping[str, str] | None = None,
+    untrained: Collection[str] = (),
+) -> Path:
+    """One row per model of `reference` (`reference_predictions`): left, its reference
+    prediction against `measured_mean` (mean measured expression per gene_id, untransformed)
+    across genes, with the Spearman ρ across genes; right, the per-gene `value` across
+    individuals (histogram, median dashed) with that ρ marked, for comparison."""
+    _require(reference, ["model", "gene_id", "reference"], "across_genes_vs_individuals")
+    models = _models(reference, "model")
+    palette = _colours(models, colours)
+    fig = _new_figure(7.5, 0.9 + 2.4 * max(len(models), 1))
+    axes = fig.subplots(max(len(models), 1), 2, squeeze=False)
+    if not models:
+        _empty_note(axes[0, 0], "no reference predictions")
+        _empty_note(axes[0, 1], "no reference predictions")
+    for i, model in enumerate(models):
+        ax1, ax2 = axes[i]
+        ref = reference[reference["model"] == model].set_index("gene_id")["reference"]
+        y = measured_mean.reindex(ref.index).to_numpy(np.float64)
+        x = ref.to_numpy(np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        ax1.scatter(x[ok], y[ok], s=9, color=palette[model], alpha=0.75, lw=0)
+        rho = math.nan
+        if ok.sum() > 2 and np.std(x[ok]) > 0 and np.std(y[ok]) > 0:
+            rho = float(pd.Series(x[ok]).corr(pd.Series(y[ok]), method="spearman"))
+        note = f"across genes: n = {int(ok.sum())}"
+        if (~ok).sum():
+            note += f" ({int((~ok).sum())} without a measurement)"
+        note += f"\nSpearman ρ = {rho:+.2f}" if np.isfinite(rho) else ""
+        ax1.text(0.02, 0.97, note, transform=ax1.transAxes, va="top", fontsize=7)
+        if ok.any() and (y[ok] > 0).all():
+            ax1.set_yscale("log")
+        ax1.set_xlabel("reference prediction")
+        ax1.set_ylabel(
+            f"{_label(model, untrained)}\nmean measured".replace(" [", "\n["), fontsize=8
+        )
+        r = pd.to_numeric(
+            correlations.loc[correlations["model"].astype(str) == model, value], errors="coerce"
+        ).to_numpy(np.float64)
+        r = r[np.isfinite(r)]
+        ax2.hist(r, bins=np.linspace(-1, 1, 41), color=palette[model])
+        text = f"across individuals: {r.size} genes"
+        if r.size:
+            med = float(np.median(r))
+            ax2.axvline(med, color="black", ls="--", lw=1.0)
+            text += f"\nmedian r = {med:+.3f}"
+        if np.isfinite(rho):
+            ax2.axvline(rho, color="#B2182B", lw=1.2)
+            text += f"\nred: ρ across genes {rho:+.2f}"
+        ax2.text(0.02, 0.97, text, transform=ax2.transAxes, va="top", fontsize=7)
+        ax2.set_xlim(-1, 1)
+        ax2.set_xlabel(f"per-gene {value} across individuals")
+        ax2.set_ylabel("genes")
+    fig.suptitle(_flagged("Across genes vs across individuals", models, untrained))
     return save_figure(fig, out)

@@ -74,3 +74,37 @@ def test_model_vs_model_has_every_pair(tables, tmp_path: Path) -> None:
     assert t.count("n = 8 genes") == 1  # m_b against the baseline
     one = context_plots.model_vs_model(corr[corr.model == "m_a"], tmp_path / "o.svg")
     assert "fewer than two models" in texts(one)
+
+
+def test_reference_predictions_and_across_genes(tables, tmp_path: Path) -> None:
+    from pexbench.tables import write_table
+
+    paths = []
+    for model, shard, rows in (
+        ("m_a", "000", [("g0", -1, "t1", 2.0), ("g0", -1, "t2", 4.0), ("g0", 0, "t1", 9.0)]),
+        ("m_a", "001", [("g1", -1, "t1", 1.0), ("g1", -1, "t2", 1.0)]),
+        ("m_b", "000", [("g0", -1, "t1", 0.5), ("g1", -1, "t1", 0.25)]),
+    ):
+        frame = pd.DataFrame(rows, columns=["gene_id", "haplotype", "track", "value"])
+        path = tmp_path / f"{model}_{shard}.tsv.gz"
+        write_table(frame, path, kind="predictions")
+        paths.append(path)
+    keys = [("m_a", "000"), ("m_a", "001"), ("m_b", "000")]
+    ref = context_plots.reference_predictions(paths, keys, log1p_models=["m_a"])
+    # reference rows only (haplotype -1), mean over tracks, log1p for m_a alone
+    assert ref.to_dict("list") == {
+        "model": ["m_a", "m_a", "m_b", "m_b"],
+        "gene_id": ["g0", "g1", "g0", "g1"],
+        "reference": pytest.approx([np.log1p(3.0), np.log1p(1.0), 0.5, 0.25]),
+    }
+    corr, _ = tables
+    mean = pd.Series({"g0": 10.0, "g1": 1.0, "g2": 5.0})
+    ref = pd.concat([ref, pd.DataFrame({"model": "m_a", "gene_id": ["g2"], "reference": [0.9]})])
+    out = context_plots.across_genes_vs_individuals(ref, mean, corr, tmp_path / "a.svg")
+    t = texts(out)
+    rho = spearmanr([np.log1p(3.0), np.log1p(1.0), 0.9], [10.0, 1.0, 5.0]).statistic
+    assert f"across genes: n = 3\nSpearman ρ = {rho:+.2f}" in t or (
+        "across genes: n = 3" in t and f"Spearman ρ = {rho:+.2f}" in t
+    )
+    r = corr.loc[corr.model == "m_a", "pearson_r"].dropna()
+    assert f"median r = {np.median(r):+.3f}" in t

@@ -36,6 +36,7 @@ FIGURES = (
     "r_vs_eqtl_and_baseline.svg",
     "model_vs_model.svg",
     "concordance_by_distance.svg",
+    "across_genes_vs_individuals.svg",
     "correlation_distribution.svg",
     "sign_classes.svg",
     "extreme_genes.svg",

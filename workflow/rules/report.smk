@@ -15,6 +15,7 @@ localrules:
     report_headline,
     report_correlation_figures,
     report_context_figures,
+    report_across_genes,
     report_extreme_genes,
     report_concordance,
     report_dedup,
@@ -150,6 +151,38 @@ rule report_context_figures:
         untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_context.py"
+
+
+rule report_across_genes:
+    input:
+        predictions=model_shard_files(rules.predict.output[0]),
+        expression=config["inputs"]["expression"],
+        individuals=rules.individuals.output[0],
+        genes=rules.gene_table.output.genes,
+        correlations=rules.correlations.output[0],
+    output:
+        report(
+            f"{REPORT_DIR}/across_genes_vs_individuals.{REPORT_FORMAT}",
+            caption="../report/across_genes.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "across genes vs across individuals"},
+        ),
+    log:
+        "logs/report/across_genes.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        model_shards=model_shard_keys(),
+        log1p_models=[
+            name
+            for name, applies in log1p_models().items()
+            if applies and config["aggregate"]["log1p"]
+        ],
+        correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/plot_across_genes.py"
 
 
 rule report_extreme_genes:
@@ -345,6 +378,7 @@ REPORT_TARGETS = [
     *rules.report_headline.output,
     *rules.report_correlation_figures.output,
     *rules.report_context_figures.output,
+    *rules.report_across_genes.output,
     *rules.report_extreme_genes.output,
     *rules.report_concordance.output,
     *rules.report_dedup.output,
