@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from pexbench import __version__
-from pexbench.errors import InputError
-from pexbench.models.facts import is_trained
+from pexbench.errors import InputError, ModelError
+from pexbench.models.facts import is_trained, used_settings
 
 __all__ = [
     "SOFTWARE",
@@ -404,12 +404,13 @@ def describe_run(
     parts.append(_heading("Models", "-"))
     if models:
         mrows = []
-        for m, warning in zip(models, untrained, strict=True):
-            extra = {
-                k: v
-                for k, v in m.items()
-                if k not in ("name", "type", "weights") and not isinstance(v, Mapping | list)
-            }
+        for i, (m, warning) in enumerate(zip(models, untrained, strict=True)):
+            # only the keys the model's type reads, sequence_length resolved
+            try:
+                used = used_settings(m, where=f"models[{i}]")
+            except ModelError:  # an unknown type: every key as given
+                used = {k: v for k, v in m.items() if k not in ("name", "type")}
+            extra = {k: v for k, v in used.items() if k != "weights"}
             trained = "NO: " + NOT_A_RESULT if warning else "yes"
             weights = m.get("weights")
             checksum = (

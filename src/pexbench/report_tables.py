@@ -11,11 +11,13 @@ import html
 import json
 import logging
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 
 from pexbench.errors import InputError
+from pexbench.palette import UNTRAINED_FLAG
 from pexbench.tables import atomic_path, read_table
 
 log = logging.getLogger(__name__)
@@ -36,14 +38,18 @@ def render_table_html(
     title: str,
     max_rows: int = 5000,
     json_data: object = None,
+    flag: str | None = None,
 ) -> str:
     """Standalone HTML view of a result table (at most ``max_rows`` rows, the number shown and
-    the total named) or, with ``json_data``, of a JSON document (pretty-printed)."""
+    the total named) or, with ``json_data``, of a JSON document (pretty-printed); `flag` (e.g.
+    which rows come from random weights) is written in red under the title."""
     head = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_TABLE_CSS}</style></head><body>"
         f"<h2>{html.escape(title)}</h2>"
     )
+    if flag:
+        head += f"<p style='color:#b2182b;font-weight:bold'>{html.escape(flag)}</p>"
     if json_data is not None:
         body = "<pre>" + html.escape(json.dumps(json_data, indent=2, sort_keys=True)) + "</pre>"
         return head + body + "</body></html>\n"
@@ -61,15 +67,27 @@ def render_table_html(
     return head + note + shown.to_html(index=False, escape=True, na_rep="") + "</body></html>\n"
 
 
-def table_item(source: PathLike, copy: PathLike, view: PathLike, *, max_rows: int) -> int:
+def table_item(
+    source: PathLike,
+    copy: PathLike,
+    view: PathLike,
+    *,
+    max_rows: int,
+    untrained: Collection[str] = (),
+) -> int:
     """Copy the TSV `source` to `copy` and write its HTML view (cells as written in the file,
-    at most `max_rows` rows) to `view`; return the number of rows."""
+    at most `max_rows` rows) to `view`, flagged when its `model` column holds a model of
+    `untrained`; return the number of rows."""
     with atomic_path(copy) as tmp:
         shutil.copyfile(source, tmp)
     table = read_table(source, dtype=str, keep_default_na=False)
+    shown = set(table["model"]) if "model" in table.columns else set()
+    bad = [m for m in untrained if m in shown]
+    flag = f"Rows of {', '.join(bad)}: {UNTRAINED_FLAG}." if bad else None
     with atomic_path(view) as tmp:
         tmp.write_text(
-            render_table_html(table, title=str(source), max_rows=int(max_rows)), encoding="utf-8"
+            render_table_html(table, title=str(source), max_rows=int(max_rows), flag=flag),
+            encoding="utf-8",
         )
     log.info("%s: %d rows (HTML view: at most %d)", source, len(table), max_rows)
     return len(table)

@@ -19,6 +19,7 @@ with a p-value.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -181,6 +182,52 @@ def sign_classes(r: np.ndarray, fdr: np.ndarray, *, alpha: float = 0.05) -> np.n
     out[sig & (r > 0)] = SIGN_POS
     out[sig & (r < 0)] = SIGN_NEG
     out[~np.isfinite(fdr)] = SIGN_NOT_TESTED
+    return out
+
+
+#: Resamples and seed of the bootstrap interval of a median (summary.json, landing table).
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+
+
+def bootstrap_median_ci(
+    values: np.ndarray,
+    *,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median of the finite `values` (genes resampled with
+    replacement, `n_resamples` times, numpy generator seeded with `seed`); the interval
+    `scipy.stats.bootstrap(..., method="percentile")` gives. (NaN, NaN) without finite values."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    medians = np.empty(n_resamples)
+    chunk = max(1, 2_000_000 // x.size)  # bounded memory for many genes
+    for start in range(0, n_resamples, chunk):
+        stop = min(n_resamples, start + chunk)
+        idx = rng.integers(0, x.size, size=(stop - start, x.size))
+        medians[start:stop] = np.median(x[idx], axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(medians, [alpha, 1.0 - alpha])
+    return (float(lo), float(hi))
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, z: float = 1.959963984540054) -> np.ndarray:
+    """Wilson score interval of k successes in n trials; (len, 2) array, NaN where n == 0
+    (statsmodels' `proportion_confint(method="wilson")`)."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1.0 + z * z / n
+        centre = (p + z * z / (2.0 * n)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    out = np.column_stack([centre - half, centre + half])
+    out[n <= 0] = np.nan
     return out
 
 

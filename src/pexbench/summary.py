@@ -20,7 +20,15 @@ import pandas as pd
 
 from pexbench.evaluate import STATUS_OUTSIDE
 from pexbench.models.facts import is_tiny_weights
-from pexbench.stats import SIGN_NEG, SIGN_POS, STATUS_OK
+from pexbench.stats import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    SIGN_NEG,
+    SIGN_POS,
+    STATUS_OK,
+    bootstrap_median_ci,
+    wilson_interval,
+)
 from pexbench.tables import atomic_path, read_table, read_tables
 
 # Columns of the haplotype stats that are not counts to add up.
@@ -30,7 +38,8 @@ HAPLOTYPE_WINDOW_COLUMNS = ["gene_id", "window_start", "window_end"]
 def _concordance_counts(concordant: pd.Series, status: pd.Series | None = None) -> dict[str, Any]:
     """Counts of concordant, discordant and tie among variants the model saw, plus
     `outside_model_input` (status "outside model input": no prediction, in none of the three);
-    n_variants = concordant + discordant + tie + outside_model_input."""
+    n_variants = concordant + discordant + tie + outside_model_input; the fraction concordant
+    among concordant + discordant with its Wilson 95% interval."""
     outside = (
         (status == STATUS_OUTSIDE).to_numpy(bool)
         if status is not None
@@ -48,7 +57,18 @@ def _concordance_counts(concordant: pd.Series, status: pd.Series | None = None) 
         "tie": n_tie,
         "outside_model_input": int(outside.sum()),
         "fraction_concordant": n_conc / decided if decided else None,
+        "fraction_concordant_ci95": (
+            [float(v) for v in wilson_interval(np.array([n_conc]), np.array([decided]))[0]]
+            if decided
+            else None
+        ),
     }
+
+
+def _median_ci(values: pd.Series) -> list[float] | None:
+    """[low, high] bootstrap 95% interval of the median of `values`, None without values."""
+    lo, hi = bootstrap_median_ci(pd.to_numeric(values, errors="coerce").to_numpy(np.float64))
+    return None if math.isnan(lo) else [lo, hi]
 
 
 def summarise(
@@ -59,7 +79,8 @@ def summarise(
     """Summary per model (for results/evaluation/summary.json).
 
     Per model: genes (rows), genes_evaluated (status ok), status counts, median Pearson and
-    Spearman r over evaluated genes, significant genes (sign class), fraction of them with a
+    Spearman r over evaluated genes with their bootstrap 95% intervals (`bootstrap_median_ci`:
+    genes resampled, seeded), significant genes (sign class), fraction of them with a
     negative sign, and (if a variant table is given) concordance overall and per chromatin
     state: counts of concordant, discordant, tie, outside_model_input (variants outside the
     model's input: no prediction, in none of the other three) and fraction_concordant =
@@ -79,6 +100,8 @@ def summarise(
             "genes_not_evaluated": _not_ok(sub),
             "median_pearson_r": float(ok["pearson_r"].median()) if len(ok) else None,
             "median_spearman_r": float(ok["spearman_r"].median()) if len(ok) else None,
+            "median_pearson_r_ci95": _median_ci(ok["pearson_r"]),
+            "median_spearman_r_ci95": _median_ci(ok["spearman_r"]),
             "significant_genes": n_pos + n_neg,
             "significant_positive": n_pos,
             "significant_negative": n_neg,
@@ -193,7 +216,8 @@ def workflow_summary(
 ) -> dict[str, Any]:
     """The summary of a workflow run from its tables (one file per shard for variants,
     baseline reports and haplotype stats; no baseline reports when the baseline did not run):
-    {"models": summarise(...), "run": run_counts(...), "settings": settings}."""
+    {"models": summarise(...), "run": run_counts(...), "settings": settings, "bootstrap": how
+    the medians' intervals were drawn}."""
     models = summarise(
         read_table(correlations, kind="gene_correlations"),
         read_table(variant_effects, kind="variant_effects"),
@@ -211,7 +235,8 @@ def workflow_summary(
             read_tables(baseline_reports, kind="baseline_report") if baseline_reports else None
         ),
     )
-    return {"models": models, "run": run, "settings": dict(settings)}
+    bootstrap = {"resamples": BOOTSTRAP_RESAMPLES, "seed": BOOTSTRAP_SEED, "unit": "genes"}
+    return {"models": models, "run": run, "settings": dict(settings), "bootstrap": bootstrap}
 
 
 def write_summary(summary: Mapping[str, Any], path: str | Path) -> Path:

@@ -91,3 +91,27 @@ def test_import_needs_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_used_settings_are_the_keys_each_type_reads() -> None:
+    """Xpresso lists none of the Enformer/probe keys; lengths are the resolved ones."""
+    common = {"tss_bins": 3, "bin_size": 128, "crop_bins": 4, "tracks": None, "device": "cpu"}
+    xpresso = {"name": "x", "type": "xpresso", "weights": "x.h5", "tss_index": 6999, **common}
+    used = facts.used_settings(xpresso)
+    assert set(used) == {"weights", "tss_index", "sequence_length", "device"}
+    assert used["sequence_length"] == facts.sequence_length(xpresso)
+    tiny = {"name": "e", "type": "enformer", "weights": "tiny", "seed": 1, "use_tf_gamma": None}
+    assert facts.used_settings(tiny) == {"weights": "tiny", "seed": 1, "sequence_length": 4096}
+    real = {**tiny, "weights": "EleutherAI/enformer-official-rough", **common}
+    used = facts.used_settings(real)
+    assert "seed" not in used and used["use_tf_gamma"] is None
+    assert used["sequence_length"] == 196_608 and "bin_size" not in used and "tracks" in used
+    probe = facts.used_settings({"name": "p", "type": "probe", **common})
+    assert set(probe) == {
+        "tracks",
+        "tss_bins",
+        "bin_size",
+        "crop_bins",
+        "sequence_length",
+        "device",
+    }

@@ -6,6 +6,7 @@ are written as paths, so the tests read the annotations back from the file itsel
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zlib
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from pexbench import plots
+from pexbench import palette, plots
 from pexbench.errors import InputError
 
 
@@ -254,3 +255,126 @@ def test_empty_tables_still_draw(tmp_path: Path) -> None:
     assert "no genes" in svg_texts(plots.sign_classes(empty, tmp_path / "f.svg"))
     ve = pd.DataFrame(columns=["model", "chromatin_state", "concordant"])
     assert "no variants" in svg_texts(plots.concordance_by_state(ve, tmp_path / "g.svg"))
+
+
+def svg_colours(path: Path) -> set[str]:
+    """Every fill and stroke colour drawn in an SVG written by matplotlib."""
+    return set(re.findall(r"(?:fill|stroke): (#[0-9a-f]{6})", path.read_text(encoding="utf-8")))
+
+
+def test_each_model_has_one_colour_in_every_figure(
+    tmp_path: Path, tables: dict[str, pd.DataFrame]
+) -> None:
+    """A model keeps its colour whichever models a figure shows: the configured order decides,
+    the baseline is grey, and the sign classes never use a model colour."""
+    base = "genotype_elastic_net"  # pexbench.models.facts.BASELINE_MODEL
+    colours = palette.model_colours(["m_a", "m_b", base])
+    assert colours == {"m_a": "#0072B2", "m_b": "#E69F00", base: palette.BASELINE_COLOUR}
+    # the figures show m_b and the baseline only: m_b must stay orange, never m_a's blue
+    corr = tables["corr"][tables["corr"].model == "m_b"]
+    corr = pd.concat([corr, corr.assign(model=base)], ignore_index=True)
+    pred = tables["predicted"][tables["predicted"].model == "m_b"]
+    pred = pd.concat([pred, pred.assign(model=base)], ignore_index=True)
+    effects = pd.DataFrame(
+        {
+            "model": ["m_b"] * 8 + [base] * 2,
+            "chromatin_state": ["E"] * 6 + ["TSS"] * 2 + ["E"] * 2,
+            "concordant": [True, False, True, True, True, False, True, False, True, False],
+        }
+    )
+    headline = pd.DataFrame(
+        {
+            "model": ["m_b", base],
+            "median_r": [0.1, 0.2],
+            "median_r_ci_low": [0.0, 0.1],
+            "median_r_ci_high": [0.2, 0.3],
+            "variants_decided": [8, 2],
+            "fraction_concordant": [0.625, 0.5],
+            "concordance_ci_low": [0.3, 0.1],
+            "concordance_ci_high": [0.9, 0.9],
+        }
+    )
+    kw = {"colours": colours, "untrained": ["m_b"]}
+    figures = {
+        "distribution": plots.correlation_distribution(corr, tmp_path / "d.svg", **kw),
+        "extremes": plots.extreme_gene_scatter(
+            corr, pred, tables["measured"], tmp_path / "x.svg", **kw
+        ),
+        "concordance": plots.concordance_by_state(effects, tmp_path / "c.svg", **kw),
+        "headline": plots.headline(headline, corr, tmp_path / "h.svg", **kw),
+    }
+    blue, orange, grey = "#0072b2", "#e69f00", palette.BASELINE_COLOUR.lower()
+    for name, path in figures.items():
+        drawn = svg_colours(path)
+        assert orange in drawn and grey in drawn, name
+        assert blue not in drawn, name
+        assert not drawn & {c.lower() for c in palette.SIGN_COLOURS.values()} - {"#ffffff"}, name
+        # the untrained model is flagged in the figure's title
+        assert any(f"m_b: {palette.UNTRAINED_FLAG}" in t for t in svg_texts(path)), name
+    signs = svg_colours(plots.sign_classes(corr, tmp_path / "s.svg", untrained=["m_b"]))
+    assert {palette.SIGN_COLOURS["not significant"].lower()} <= signs
+    assert not signs & {blue, orange, grey}
+    with pytest.raises(InputError, match="no colour for model"):
+        plots.correlation_distribution(corr, tmp_path / "e.svg", colours={"m_b": "#000000"})
+
+
+def test_small_groups_are_drawn_hollow_with_their_n(tmp_path: Path) -> None:
+    effects = pd.DataFrame(
+        {
+            "model": ["a"] * 7,
+            "chromatin_state": ["E"] * 5 + ["TSS"] * 2,
+            "concordant": [True, True, False, True, True, True, False],
+        }
+    )
+    colours = palette.model_colours(["a"])
+    out = plots.concordance_by_state(effects, tmp_path / "c.svg", min_group_size=5)
+    svg = out.read_text(encoding="utf-8")
+    # all (7) and E (5) are filled; TSS (2) is an outline only, its n in red
+    assert len(re.findall(r"fill: none; stroke: #0072b2", svg)) == 1
+    assert "fewer than 5" in " ".join(svg_texts(out))
+    assert "#b2182b" in svg_colours(out)
+    big = plots.concordance_by_state(effects, tmp_path / "d.svg", min_group_size=1, colours=colours)
+    assert "fill: none; stroke: #0072b2" not in big.read_text(encoding="utf-8")
+
+
+def test_concordance_by_distance_classes(tmp_path: Path) -> None:
+    d = pd.Series([0, -999, 1000, 9999, -10_000, 49_999, 50_000, -250_000, None])
+    assert list(plots.distance_class(d)[:8]) == [
+        "<1 kb",
+        "<1 kb",
+        "1-10 kb",
+        "1-10 kb",
+        "10-50 kb",
+        "10-50 kb",
+        ">50 kb",
+        ">50 kb",
+    ]
+    assert pd.isna(plots.distance_class(d)[8])
+    effects = pd.DataFrame(
+        {
+            "model": "a",
+            "distance_to_tss": [10, -20, 500, 5_000, 60_000, 70_000],
+            "concordant": [True, True, False, True, False, False],
+        }
+    )
+    out = plots.concordance_by_distance(effects, tmp_path / "d.svg", min_group_size=2)
+    t = [html.unescape(x) for x in svg_texts(out)]
+    assert [x for x in t if x in ("all", "<1 kb", "1-10 kb", ">50 kb")] == [
+        "all",
+        "<1 kb",
+        "1-10 kb",
+        ">50 kb",
+    ]
+    # n per group by hand: all 6, <1 kb 3, 1-10 kb 1 (hollow, red), >50 kb 2
+    assert [x for x in t if x.isdigit()][-4:] == ["6", "3", "1", "2"]
+    assert len(re.findall(r"fill: none; stroke: #0072b2", out.read_text())) == 1
+
+
+def test_a_narrow_predicted_range_is_commented(tmp_path: Path, tables) -> None:
+    pred = tables["predicted"].copy()
+    sel = pred.model == "m_b"
+    pred.loc[sel, "predicted"] = 1.0468 + 0.0009 * (pred.loc[sel, "predicted"] > 0)
+    out = plots.extreme_gene_scatter(tables["corr"], pred, tables["measured"], tmp_path / "n.svg")
+    notes = [t for t in svg_texts(out) if t.startswith("predicted values span only")]
+    # m_b's two panels: span 0.0009 of a mean near 1.047 (0.086%); m_a's values vary widely
+    assert len(notes) == 2 and all("span only 0.0009" in t for t in notes)

@@ -207,3 +207,25 @@ def test_html_is_standalone(tmp_path: Path) -> None:
     assert "<link " not in html  # stylesheet embedded
     with pytest.raises(InputError, match="not valid reStructuredText"):
         report.render_html("Title\n===\n\n.. nosuchdirective::\n")
+
+
+def test_model_settings_list_only_the_keys_the_type_uses(tmp_path: Path) -> None:
+    cfg = config_for(tmp_path, weights="x.h5", fasta_name="ref.fa")
+    cfg["models"] = [
+        {
+            "name": "xp",
+            "type": "xpresso",
+            "weights": "x.h5",
+            "tss_index": 6999,
+            "tss_bins": 3,
+            "bin_size": 128,
+            "crop_bins": 4,
+            "tracks": None,
+            "device": "cpu",
+        }
+    ]
+    rst = describe(cfg, tmp_path)
+    row = next(line for line in rst.splitlines() if "tss\\_index=6999" in line)
+    assert "sequence\\_length=14000" in row and "device=cpu" in row
+    for unused in ("tss\\_bins", "bin\\_size", "crop\\_bins", "tracks"):
+        assert unused not in row

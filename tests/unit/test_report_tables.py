@@ -35,3 +35,12 @@ def test_table_and_json_items(tmp_path: Path) -> None:
     json_item(doc, tmp_path / "out" / "s.json", tmp_path / "out" / "s.html")
     assert (tmp_path / "out" / "s.json").read_text() == doc.read_text()
     assert "&quot;a&quot;: null" in (tmp_path / "out" / "s.html").read_text()
+
+
+def test_views_of_tables_with_untrained_models_are_flagged(tmp_path: Path) -> None:
+    src = tmp_path / "c.tsv"
+    src.write_text("model\tgene_id\nenf\tg1\nxp\tg1\n")
+    table_item(src, tmp_path / "a.tsv", tmp_path / "a.html", max_rows=10, untrained=["enf"])
+    assert "Rows of enf: random weights, NOT A RESULT." in (tmp_path / "a.html").read_text()
+    table_item(src, tmp_path / "b.tsv", tmp_path / "b.html", max_rows=10, untrained=["other"])
+    assert "NOT A RESULT" not in (tmp_path / "b.html").read_text()

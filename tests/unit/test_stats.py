@@ -169,3 +169,14 @@ def test_gene_correlations_reports_unpredicted_genes_and_duplicates() -> None:
         gene_correlations(pd.concat([pred, pred.iloc[:1]]), meas)
     with pytest.raises(InputError, match="method"):
         gene_correlations(pred, meas, method="kendall")  # type: ignore[arg-type]
+
+
+def test_bootstrap_median_ci_is_seeded_and_empty_safe() -> None:
+    from pexbench.stats import bootstrap_median_ci
+
+    x = np.array([0.1, 0.2, np.nan, 0.3, 0.4, 0.5])
+    lo, hi = bootstrap_median_ci(x, n_resamples=500, seed=3)
+    assert (lo, hi) == bootstrap_median_ci(x, n_resamples=500, seed=3)
+    assert 0.1 <= lo <= 0.3 <= hi <= 0.5  # within the data; NaN ignored
+    assert all(np.isnan(bootstrap_median_ci(np.array([np.nan]))))
+    assert bootstrap_median_ci(np.array([0.7])) == (0.7, 0.7)

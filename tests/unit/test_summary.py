@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from evalcase import correlations, outside_variant_preds, selected, states, variant_preds
+from scipy import stats as scipy_stats
+from statsmodels.stats.proportion import proportion_confint
 
 from pexbench.evaluate import lead_states, sign_classes_by_state, variant_effects
 from pexbench.summary import (
@@ -38,6 +40,7 @@ def test_summarise_gene_and_variant_level(tmp_path: Path) -> None:
         "tie": 1,
         "outside_model_input": 0,
         "fraction_concordant": 0.5,
+        "fraction_concordant_ci95": pytest.approx(list(proportion_confint(1, 2, method="wilson"))),
     }
     assert summary["concordance_by_state"]["TSS"]["fraction_concordant"] == 1.0
     assert summary["concordance_by_state"]["E"] == {
@@ -47,6 +50,7 @@ def test_summarise_gene_and_variant_level(tmp_path: Path) -> None:
         "tie": 1,
         "outside_model_input": 0,
         "fraction_concordant": 0.0,
+        "fraction_concordant_ci95": pytest.approx(list(proportion_confint(0, 1, method="wilson"))),
     }
     text = summary_json({"x": {"a": float("nan"), "b": np.int64(3)}})
     assert json.loads(text) == {"x": {"a": None, "b": 3}}
@@ -77,6 +81,7 @@ def test_variants_outside_model_input_are_counted_apart(tmp_path: Path) -> None:
         "tie": 1,
         "outside_model_input": 1,
         "fraction_concordant": 0.5,
+        "fraction_concordant_ci95": pytest.approx(list(proportion_confint(1, 2, method="wilson"))),
     }
     # v4 at pos 500 has no state ("unassigned" label of read_states' tables)
     by_state = summary["concordance_by_state"]
@@ -267,3 +272,28 @@ def test_summary_text_flags_random_weights(tmp_path: Path) -> None:
     assert lines[2] == (
         "genes kept 4, individuals kept 9, genotype records 7, REF mismatches excluded 0"
     )
+
+
+def test_median_r_has_a_seeded_bootstrap_interval_like_scipys() -> None:
+    rng = np.random.default_rng(7)
+    r = rng.normal(0.1, 0.2, size=400)
+    corr = pd.DataFrame(
+        {
+            "model": "m",
+            "gene_id": [f"g{i}" for i in range(r.size)],
+            "pearson_r": r,
+            "spearman_r": r / 2,
+            "sign_class": "not significant",
+            "status": "ok",
+        }
+    )
+    entry = summarise(corr)["m"]
+    lo, hi = entry["median_pearson_r_ci95"]
+    assert lo < entry["median_pearson_r"] < hi
+    oracle = scipy_stats.bootstrap(
+        (r,), np.median, n_resamples=2000, method="percentile", random_state=1
+    ).confidence_interval
+    # independent resamples: the two percentile intervals agree to Monte-Carlo error
+    assert lo == pytest.approx(oracle.low, abs=0.01) and hi == pytest.approx(oracle.high, abs=0.01)
+    assert summarise(corr)["m"]["median_pearson_r_ci95"] == [lo, hi]  # seeded: reproducible
+    assert entry["median_spearman_r_ci95"] == pytest.approx([lo / 2, hi / 2])

@@ -5,12 +5,18 @@ Runs the workflow on a small version of the bundled demo (tests/workflow/slurm/d
 self-contained file (no network), its app renders the categories and the workflow description
 with the NOT-A-RESULT warnings, every figure is embedded, and a figure opened in the report's own
 viewer is drawn (the screenshot is not blank, the figure area has many distinct colours).
-Skips only when /usr/bin/chromium (or `chromium` on PATH) is absent.
+The landing page carries the headline table, checked cell by cell against summary.json.
+Screenshots of the landing page and of every figure at a desktop size (1600 x 1000) are kept in
+`test-artifacts/report-screenshots/` of the checkout (or `$PEXBENCH_TEST_ARTIFACTS/...`), which
+CI keeps. Skips only when /usr/bin/chromium (or `chromium` on PATH) is absent.
 """
 
 from __future__ import annotations
 
 import base64
+import html as htmllib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +32,11 @@ from slurm.demo import run_snakemake, small_demo
 pytestmark = pytest.mark.slow
 
 FIGURES = (
+    "headline.svg",
+    "r_vs_eqtl_and_baseline.svg",
+    "model_vs_model.svg",
+    "concordance_by_distance.svg",
+    "across_genes_vs_individuals.svg",
     "correlation_distribution.svg",
     "sign_classes.svg",
     "extreme_genes.svg",
@@ -34,6 +45,7 @@ FIGURES = (
     "rule_runtimes.svg",
 )
 CATEGORIES = (
+    "0. Results at a glance",
     "1. Gene-level correlation",
     "2. Variant-level direction",
     "3. Haplotypes",
@@ -154,10 +166,96 @@ def test_app_renders_categories_and_warnings(report_html: Path) -> None:
     for cat in CATEGORIES:
         assert cat in dom.text, f"category {cat!r} not rendered"
     # one warning: the tiny random Enformer (the demo's reference and states are real data)
-    assert text.count("NOT A RESULT") == 1, text
+    assert text.count("NOT A RESULT:") == 1, text
     assert "model enformer_tiny_random runs with randomly initialised weights" in text
     assert "is a synthetic background" not in text
     assert "is synthetic stand-in data" not in text
+
+
+DESKTOP = "--window-size=1600,1000"
+
+
+def artifacts_dir(repo_root: Path) -> Path:
+    """Where the screenshots are kept (CI keeps what `.ci/run` leaves in the checkout)."""
+    root = Path(os.environ.get("PEXBENCH_TEST_ARTIFACTS", repo_root / "test-artifacts"))
+    out = root / "report-screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def screenshot(page: Path, out: Path) -> np.ndarray:
+    res = run_chromium("--virtual-time-budget=10000", DESKTOP, f"--screenshot={out}", page.as_uri())
+    assert res.returncode == 0 and out.exists(), res.stderr[-2000:]
+    from matplotlib import image as mpimg
+
+    pixels = mpimg.imread(out)[..., :3]
+    assert pixels.shape[:2] == (1000, 1600)
+    assert float(pixels.std()) > 0.05, f"{out.name} is blank"
+    return pixels
+
+
+def landing_rows(dom: str) -> dict[str, list[tuple[object, str]]]:
+    """{model: [(data-value, shown text) per cell]} of the landing page's headline table."""
+    rows = {}
+    for model, body in re.findall(r'<tr data-model="([^"]+)"[^>]*>(.*?)</tr>', dom, flags=re.S):
+        cells = re.findall(r'<td(?: data-value="([^"]*)")?>(.*?)</td>', body, flags=re.S)
+        rows[htmllib.unescape(model)] = [
+            (json.loads(htmllib.unescape(v)) if v else None, htmllib.unescape(t)) for v, t in cells
+        ]
+    return rows
+
+
+def test_landing_page_answers_with_the_summary_numbers(report_html: Path, repo_root: Path) -> None:
+    """What a reader sees first: the headline table (numbers equal to summary.json), the
+    headline figure and a link to the run description; screenshots kept as artifacts."""
+    res = run_chromium("--virtual-time-budget=10000", "--dump-dom", report_html.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    dom = res.stdout
+    summary = json.loads(
+        (report_html.parent / "results" / "evaluation" / "summary.json").read_text()
+    )
+    rows = landing_rows(dom)
+    assert list(rows) == ["enformer_tiny_random", "xpresso", "genotype_elastic_net"]
+    assert set(rows) == set(summary["models"])
+    for model, cells in rows.items():
+        entry = summary["models"][model]
+        assert cells[0][0] == model
+        assert cells[3] == (entry["genes_evaluated"], str(entry["genes_evaluated"]))
+        median, (lo, hi) = entry["median_pearson_r"], entry["median_pearson_r_ci95"]
+        assert lo <= median <= hi
+        assert cells[4] == ([median, lo, hi], f"{median:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        pos, neg = entry["significant_positive"], entry["significant_negative"]
+        assert cells[5] == ([pos, neg], f"{pos} / {neg}")
+        assert cells[6][0] == entry["fraction_significant_negative"]
+        conc = entry.get("concordance") or {}
+        decided = conc.get("concordant", 0) + conc.get("discordant", 0)
+        assert cells[7][0] == [conc.get("fraction_concordant"), decided]
+    assert rows["enformer_tiny_random"][0][1] == "enformer_tiny_random [NOT A RESULT]"
+    assert rows["xpresso"][2][1] == "yes"
+    assert "filename=headline.svg;base64," in dom  # the headline figure, embedded
+    assert "run_description.html" in dom and "showResultInfo" in dom
+    pixels = screenshot(report_html, artifacts_dir(repo_root) / "landing.png")
+    # the table's header row (light grey #eee) is on screen above the fold
+    grey = np.array([0xEE, 0xEE, 0xEE]) / 255.0
+    assert (np.abs(pixels - grey).max(axis=-1) < 0.01).sum() > 5000
+
+
+def test_every_figure_screenshot(report_html: Path, repo_root: Path, tmp_path: Path) -> None:
+    """Each figure opened in the report's viewer at a desktop size, kept as an artifact."""
+    html = report_html.read_text(encoding="utf-8")
+    head, sep, tail = html.rpartition("</body>")
+    assert sep
+    out = artifacts_dir(repo_root)
+    for name in FIGURES:
+        opener = (
+            "<script>window.addEventListener('load', () => setTimeout(() => {"
+            f"const p = Object.keys(results).find(k => k.endsWith('/{name}'));"
+            "app.setView({content: 'img', contentPath: results[p].data_uri, resultPath: p});"
+            "}, 200));</script></body>"
+        )
+        page = tmp_path / f"open_{name}.html"
+        page.write_text(head + opener + tail, encoding="utf-8")
+        screenshot(page, out / f"{Path(name).stem}.png")
 
 
 def test_figure_is_drawn_in_the_report_viewer(report_html: Path, tmp_path: Path) -> None:

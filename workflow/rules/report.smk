@@ -4,13 +4,18 @@
 
 import os
 
+from pexbench.palette import model_colours, model_order, untrained_models
+
 
 report: "../report/workflow.rst"
 
 
 # Light jobs (plots, small tables): on a cluster they run on the submitting host, not as jobs.
 localrules:
+    report_headline,
     report_correlation_figures,
+    report_context_figures,
+    report_across_genes,
     report_extreme_genes,
     report_concordance,
     report_dedup,
@@ -22,12 +27,20 @@ localrules:
 REPORT_DIR = "results/report"
 REPORT_FORMAT = "svg"  # bit-stable with pexbench.plots (fixed hash salt, no dates)
 REPORT_CATEGORIES = {
+    "headline": "0. Results at a glance",
     "genes": "1. Gene-level correlation",
     "variants": "2. Variant-level direction",
     "haplotypes": "3. Haplotypes",
     "tables": "4. Tables",
     "run": "5. Run description and runtime",
 }
+
+
+# Every figure gets these: one colour per model (the baseline grey) and the untrained models,
+# flagged wherever their numbers appear (pexbench.palette).
+REPORT_MODELS = model_order(config["models"], config["baseline"]["enabled"])
+REPORT_COLOURS = model_colours(REPORT_MODELS)
+REPORT_UNTRAINED = untrained_models(config["models"])
 
 
 # Benchmark TSVs of the heavy rules that this configuration runs.
@@ -38,6 +51,38 @@ REPORT_BENCHMARKS = [
     *baseline_shard_files(rules.baseline.benchmark),
     *shard_files(rules.eqtl.benchmark),
 ]
+
+
+rule report_headline:
+    input:
+        summary=rules.summary.output[0],
+        correlations=rules.correlations.output[0],
+    output:
+        table=report(
+            f"{REPORT_DIR}/headline_table.html",
+            caption="../report/headline.rst",
+            category=REPORT_CATEGORIES["headline"],
+            labels={"item": "headline table (also on the landing page)"},
+        ),
+        figure=report(
+            f"{REPORT_DIR}/headline.{REPORT_FORMAT}",
+            caption="../report/headline.rst",
+            category=REPORT_CATEGORIES["headline"],
+            labels={"item": "headline figure (also on the landing page)"},
+        ),
+    log:
+        "logs/report/headline.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        models=config["models"],
+        fdr=config["evaluation"]["fdr"],
+        correlation=config["evaluation"]["correlation"],
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/report_headline.py"
 
 
 rule report_correlation_figures:
@@ -64,8 +109,80 @@ rule report_correlation_figures:
         "../../envs/pexbench.yaml"
     params:
         correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_correlations.py"
+
+
+rule report_context_figures:
+    input:
+        correlations=rules.correlations.output[0],
+        variant_effects=rules.variant_effects.output[0],
+    output:
+        r_context=report(
+            f"{REPORT_DIR}/r_vs_eqtl_and_baseline.{REPORT_FORMAT}",
+            caption="../report/r_context.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={
+                "figure": "per-gene r vs eQTL strength and vs the genotype baseline"
+            },
+        ),
+        model_vs_model=report(
+            f"{REPORT_DIR}/model_vs_model.{REPORT_FORMAT}",
+            caption="../report/model_vs_model.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "per-gene r, model against model"},
+        ),
+        by_distance=report(
+            f"{REPORT_DIR}/concordance_by_distance.{REPORT_FORMAT}",
+            caption="../report/concordance_by_distance.rst",
+            category=REPORT_CATEGORIES["variants"],
+            labels={"figure": "sign concordance by distance to the TSS"},
+        ),
+    log:
+        "logs/report/context_figures.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        correlation=config["evaluation"]["correlation"],
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/plot_context.py"
+
+
+rule report_across_genes:
+    input:
+        predictions=model_shard_files(rules.predict.output[0]),
+        expression=config["inputs"]["expression"],
+        individuals=rules.individuals.output[0],
+        genes=rules.gene_table.output.genes,
+        correlations=rules.correlations.output[0],
+    output:
+        report(
+            f"{REPORT_DIR}/across_genes_vs_individuals.{REPORT_FORMAT}",
+            caption="../report/across_genes.rst",
+            category=REPORT_CATEGORIES["genes"],
+            labels={"figure": "across genes vs across individuals"},
+        ),
+    log:
+        "logs/report/across_genes.log",
+    conda:
+        "../../envs/pexbench.yaml"
+    params:
+        model_shards=model_shard_keys(),
+        log1p_models=[
+            name
+            for name, applies in log1p_models().items()
+            if applies and config["aggregate"]["log1p"]
+        ],
+        correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
+    script:
+        "../scripts/plot_across_genes.py"
 
 
 rule report_extreme_genes:
@@ -91,6 +208,8 @@ rule report_extreme_genes:
         "../../envs/pexbench.yaml"
     params:
         correlation=config["evaluation"]["correlation"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_extremes.py"
 
@@ -111,6 +230,10 @@ rule report_concordance:
         "benchmarks/report/concordance.tsv"
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        min_group_size=config["report"]["min_group_size"],
+        colours=REPORT_COLOURS,
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/plot_concordance.py"
 
@@ -246,12 +369,16 @@ rule report_tables:
         "../../envs/pexbench.yaml"
     params:
         max_rows=config["report"]["max_table_rows"],
+        untrained=REPORT_UNTRAINED,
     script:
         "../scripts/report_tables.py"
 
 
 REPORT_TARGETS = [
+    *rules.report_headline.output,
     *rules.report_correlation_figures.output,
+    *rules.report_context_figures.output,
+    *rules.report_across_genes.output,
     *rules.report_extreme_genes.output,
     *rules.report_concordance.output,
     *rules.report_dedup.output,

@@ -6,7 +6,13 @@ from pexbench.tables import read_table
 
 log = start_logging(snakemake.log[0])
 corr = read_table(snakemake.input.correlations, kind="gene_correlations")
-value = f"{snakemake.params.correlation}_r"
+par, out = snakemake.params, snakemake.output
 log.info("%d rows, %d models from %s", len(corr), corr["model"].nunique(), snakemake.input[0])
-plots.correlation_distribution(corr, snakemake.output.distribution, value=value)
-plots.sign_classes(corr, snakemake.output.sign_classes)
+plots.correlation_distribution(
+    corr,
+    out.distribution,
+    value=f"{par.correlation}_r",
+    colours=par.colours,
+    untrained=par.untrained,
+)
+plots.sign_classes(corr, out.sign_classes, untrained=par.untrained)

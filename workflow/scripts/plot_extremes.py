@@ -15,4 +15,6 @@ plots.extreme_gene_scatter(
     snakemake.output[0],
     value=f"{snakemake.params.correlation}_r",
     genes=read_table(snakemake.input.genes, kind="genes"),
+    colours=snakemake.params.colours,
+    untrained=snakemake.params.untrained,
 )

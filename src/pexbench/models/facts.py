@@ -126,3 +126,59 @@ def sequence_length(spec: Mapping[str, Any], *, where: str = "models[?]") -> int
 def reads_track_table(spec: Mapping[str, Any], *, where: str = "models[?]") -> bool:
     """Whether the model selects its outputs from `inputs.targets` (Enformer's track table)."""
     return model_type(spec, where=where) == "enformer"
+
+
+#: The `models[]` keys each type reads (besides name and type): the report lists only these.
+MODEL_SETTINGS: dict[str, tuple[str, ...]] = {
+    "enformer": (
+        "weights",
+        "tracks",
+        "tss_bins",
+        "bin_reduce",
+        "reverse_complement",
+        "sequence_length",
+        "use_tf_gamma",
+        "seed",
+        "precision",
+        "device",
+        "gpu_model",
+        "slurm_partition",
+        "batch_size",
+    ),
+    "xpresso": (
+        "weights",
+        "tss_index",
+        "sequence_length",
+        "device",
+        "gpu_model",
+        "slurm_partition",
+        "batch_size",
+    ),
+    "probe": (
+        "tracks",
+        "tss_bins",
+        "bin_reduce",
+        "bin_size",
+        "crop_bins",
+        "sequence_length",
+        "device",
+        "batch_size",
+    ),
+}
+
+
+def used_settings(spec: Mapping[str, Any], *, where: str = "models[?]") -> dict[str, Any]:
+    """The entry's settings that its type reads (`MODEL_SETTINGS`), `sequence_length` resolved
+    to the input length the model gets; `seed` only for a `tiny` Enformer (the only one with
+    random weights) and `use_tf_gamma` only for real weights."""
+    kind = model_type(spec, where=where)
+    tiny = kind == "enformer" and is_tiny_weights(spec.get("weights"))
+    out: dict[str, Any] = {}
+    for key in MODEL_SETTINGS[kind]:
+        if (key == "seed" and not tiny) or (key == "use_tf_gamma" and tiny):
+            continue
+        if key == "sequence_length":
+            out[key] = sequence_length(spec, where=where)
+        elif key in spec:
+            out[key] = spec[key]
+    return out
