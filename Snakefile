@@ -44,6 +44,7 @@ include: "workflow/rules/inputs.smk"
 include: "workflow/rules/haplotypes.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/interpret.smk"
 
 
 # The report stage (workflow/rules/report.smk) defines REPORT_TARGETS.
@@ -60,3 +61,4 @@ rule all:
     input:
         all_targets(),
         REPORT_TARGETS,
+        INTERPRET_TARGETS,

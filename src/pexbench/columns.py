@@ -48,6 +48,31 @@ _EQTL = {
 
 _PREDICTED = {"model": "str", "gene_id": "str", "individual": "str", "predicted": "float64"}
 
+_INTERPRET_EFFECTS = {
+    "model": "str",
+    "gene_id": "str",
+    "allele_index": "int64",
+    "variant_id": "str",
+    "pos": "int64",
+    "index": "int64",
+    "ref": "str",
+    "alt": "str",
+    "kind": "str",
+    "first_order": "float64",
+    "ism": "float64",
+}
+_INTERPRET_ENRICHMENT = {
+    "model": "str",
+    "gene_id": "str",
+    "measure": "str",
+    "grouping": "str",
+    "group": "str",
+    "n_bases": "int64",
+    "base_share": "float64",
+    "mass_share": "float64",
+    "enrichment": "float64",
+}
+
 _SPECS = (
     TableSpec(
         "genes",
@@ -207,6 +232,79 @@ _SPECS = (
             "value": "float64",
         },
         "the command `pexbench predict` (pexbench.gene_predictions)",
+    ),
+    # Where the model looks (issue 13): rules interpret and interpretation_summary
+    TableSpec(
+        "interpretation_shard_effects",
+        _INTERPRET_EFFECTS,
+        "rule interpret (results/interpretation/{model}/{shard}.effects.tsv.gz)",
+    ),
+    TableSpec(
+        "interpretation_shard_enrichment",
+        _INTERPRET_ENRICHMENT,
+        "rule interpret (results/interpretation/{model}/{shard}.enrichment.tsv.gz)",
+    ),
+    TableSpec(
+        "interpretation_effects",
+        {**_INTERPRET_EFFECTS, "trained": "bool"},
+        "rule interpretation_summary (results/evaluation/interpretation_effects.tsv.gz)",
+    ),
+    TableSpec(
+        "interpretation_enrichment",
+        {
+            "model": "str",
+            "measure": "str",
+            "grouping": "str",
+            "group": "str",
+            "n_genes": "int64",
+            "base_share": "float64",
+            "mass_share": "float64",
+            "enrichment": "float64",
+            "trained": "bool",
+        },
+        "rule interpretation_summary (results/evaluation/interpretation_enrichment.tsv)",
+    ),
+    TableSpec(
+        "interpretation_additivity",
+        {
+            "model": "str",
+            "gene_id": "str",
+            "n_haplotypes": "int64",
+            "pearson_r": "float64",
+            "slope": "float64",
+            "max_abs_residual": "float64",
+            "relative_residual": "float64",
+            "status": "str",
+            "non_additive": "bool",
+            "trained": "bool",
+        },
+        "rule interpretation_summary (results/evaluation/interpretation_additivity.tsv)",
+    ),
+    TableSpec(
+        "interpretation_leads",
+        {
+            "model": "str",
+            "gene_id": "str",
+            "pearson_r": "float64",
+            "variant_id": "str",
+            "chrom": "str",
+            "pos": "int64",
+            "distance_to_tss": "int64",
+            "distance_class": "str",
+            "chromatin_state": "str",
+            "eqtl_beta": "float64",
+            "first_order": "float64",
+            "ism": "float64",
+            "first_order_agrees": "boolean",
+            "ism_agrees": "boolean",
+            "trained": "bool",
+        },
+        "rule interpretation_summary (results/evaluation/interpretation_leads.tsv)",
+    ),
+    TableSpec(
+        "interpretation_counts",
+        {"model": "str", "what": "str", "count": "int64", "trained": "bool"},
+        "rule interpretation_summary (results/evaluation/interpretation_counts.tsv)",
     ),
 )
 

@@ -115,3 +115,32 @@ def test_used_settings_are_the_keys_each_type_reads() -> None:
         "sequence_length",
         "device",
     }
+
+
+SPECS = {
+    "enf": {"name": "enf", "type": "enformer", "weights": "tiny"},
+    "xp": {"name": "xp", "type": "xpresso"},
+    "pr": {"name": "pr", "type": "probe"},
+}
+
+
+def test_interpretation_plan_takes_every_model_that_can() -> None:
+    assert facts.interpretation_plan({"enabled": False}, SPECS) == {}
+    plan = facts.interpretation_plan({"enabled": True, "models": None, "genes": "all"}, SPECS)
+    assert plan == {"enf": ("attention", "contributions"), "xp": ("contributions",)}
+    listed = facts.interpretation_plan({"enabled": True, "models": ["xp"]}, SPECS)
+    assert listed == {"xp": ("contributions",)}
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"models": ["pr"]}, r"interpretation.models\[0\]: model 'pr' \(type probe\) provides"),
+        ({"models": ["xp", "nope"]}, r"interpretation.models\[1\]: 'nope' is not a model"),
+        ({"models": [facts.BASELINE_MODEL]}, r"interpretation.models\[0\]: the genotype baseline"),
+        ({"genes": "some"}, r"interpretation.genes: 'some' is not one of all, significant"),
+    ],
+)
+def test_interpretation_plan_errors_name_the_key(section: dict, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        facts.interpretation_plan({"enabled": True, **section}, SPECS)

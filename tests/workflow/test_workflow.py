@@ -39,6 +39,12 @@ TABLES = [
     "results/evaluation/variant_effects.tsv",
     "results/evaluation/sign_classes_by_state.tsv",
     "results/evaluation/summary.json",
+    # where the model looks (interpretation.enabled in the demo config)
+    "results/evaluation/interpretation_effects.tsv.gz",
+    "results/evaluation/interpretation_enrichment.tsv",
+    "results/evaluation/interpretation_additivity.tsv",
+    "results/evaluation/interpretation_leads.tsv",
+    "results/evaluation/interpretation_counts.tsv",
 ]
 TARGETS = [t for t in TABLES if t.startswith("results/e")]
 N_INDIVIDUALS = 60
@@ -166,6 +172,33 @@ def test_outputs_have_expected_columns_and_content(demo_run: Path) -> None:
     assert summary["settings"]["haplotypes"]["unphased"] == "error"  # the demo VCF is phased
     for path in ("logs/haplotypes/000.log", "benchmarks/haplotypes/000.tsv"):
         assert (demo_run / path).is_file()
+
+
+def test_interpretation_tables(demo_run: Path) -> None:
+    """Where the model looks: the tiny Enformer (attention + contributions) and Xpresso
+    (contributions) on the 4 genes; shares are fractions, random weights are flagged."""
+    counts = read(demo_run, "results/evaluation/interpretation_counts.tsv")
+    done = counts[counts["what"] == "genes_interpreted"].set_index("model")["count"]
+    assert done.to_dict() == {"enformer_tiny_random": 4, "xpresso": 4}
+    effects = read(demo_run, "results/evaluation/interpretation_effects.tsv.gz")
+    snv = effects[effects["kind"] == "snv"]
+    assert len(snv) > 0 and snv["first_order"].notna().all() and snv["ism"].notna().all()
+    assert set(effects.loc[effects["model"] == "enformer_tiny_random", "trained"]) == {False}
+    enrichment = read(demo_run, "results/evaluation/interpretation_enrichment.tsv")
+    measures = enrichment.groupby("model")["measure"].unique().map(set).to_dict()
+    assert measures == {
+        "enformer_tiny_random": {"attention", "contribution"},
+        "xpresso": {"contribution"},
+    }
+    sums = enrichment.groupby(["model", "measure", "grouping"])[["mass_share", "base_share"]].sum()
+    assert ((sums - 1).abs() < 1e-6).all().all()
+    additivity = read(demo_run, "results/evaluation/interpretation_additivity.tsv")
+    assert set(additivity["model"]) <= {"enformer_tiny_random", "xpresso"}
+    assert additivity["pearson_r"].dropna().between(-1, 1).all()
+    leads = read(demo_run, "results/evaluation/interpretation_leads.tsv")
+    assert {"gene_id", "chromatin_state", "first_order", "ism", "ism_agrees"} <= set(leads.columns)
+    npz = demo_run / "results/interpretation/enformer_tiny_random/000.npz"
+    assert npz.is_file()
 
 
 def test_second_run_has_nothing_to_do(demo_run: Path) -> None:

@@ -210,3 +210,36 @@ def all_targets():
         rules.chromatin_states.output[0],
         rules.summary.output[0],
     ]
+
+
+# Interpretation (workflow/rules/interpret.smk): models that can, validated at DAG time.
+from pexbench.errors import ModelError
+
+try:
+    INTERPRET_MODELS = facts.interpretation_plan(config["interpretation"], MODELS)
+except ModelError as exc:
+    raise WorkflowError(f"config {exc}") from None
+INTERPRET_KEYS = [(model, shard) for model in INTERPRET_MODELS for shard in SHARDS]
+
+
+def interpret_files(pattern):
+    """`pattern` expanded over the interpreted models and the shards (INTERPRET_KEYS order)."""
+    return [pattern.format(model=model, shard=shard) for model, shard in INTERPRET_KEYS]
+
+
+def interpret_inputs(wildcards):
+    """The correlations when genes are selected by significance; the chromatin states."""
+    files = chromatin_files(wildcards)
+    if config["interpretation"]["genes"] == "significant":
+        files["correlations"] = rules.correlations.output[0]
+    return files
+
+
+def interpret_measures(wildcards):
+    """What the model can show: attention and/or contributions."""
+    return list(INTERPRET_MODELS[wildcards.model])
+
+
+def trained_models():
+    """Per interpreted model, whether its weights are trained (False: flagged, not a result)."""
+    return {name: facts.is_trained(MODELS[name]) for name in INTERPRET_MODELS}

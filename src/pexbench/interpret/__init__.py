@@ -4,5 +4,7 @@ states, distance to the TSS and the eQTLs a model gets wrong.
 
 Modules: `readout` (the benchmark's TSS value as a differentiable function), `attention`
 (Enformer only), `contributions` (Enformer and Xpresso), `additivity` and `relate` (pure
-numpy/pandas on tables). Import from the modules; this package holds no code.
+numpy/pandas on tables); the workflow's jobs: `job` (rule interpret, per model and shard),
+`summary` (rule interpretation_summary) and `plots` (rule report_interpretation). Import from
+the modules; this package holds no code.
 """

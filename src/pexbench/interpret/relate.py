@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from pexbench.chromatin import assign_states
+from pexbench.eqtl import sign_concordance
 from pexbench.errors import InputError
 from pexbench.stats import SIGN_NEG, require_columns
 
@@ -155,16 +156,6 @@ def summarise_enrichment(per_gene: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _agrees(effect: npt.ArrayLike, beta: npt.ArrayLike) -> pd.arrays.BooleanArray:
-    """sign(effect) == sign(beta); NA for a tie (either exactly 0) or a missing value (the rule
-    of pexbench.eqtl.sign_concordance)."""
-    e = np.asarray(effect, dtype=np.float64)
-    b = np.asarray(beta, dtype=np.float64)
-    out = pd.array(np.sign(e) == np.sign(b), dtype="boolean")
-    out[(e == 0) | (b == 0) | ~np.isfinite(e) | ~np.isfinite(b)] = pd.NA
-    return out
-
-
 def negative_gene_leads(
     correlations: pd.DataFrame,
     leads: pd.DataFrame,
@@ -180,7 +171,8 @@ def negative_gene_leads(
     leads: lead eQTL per gene (pexbench.eqtl.select_variants, mode lead: gene_id, variant_id,
     chrom, pos, distance_to_tss, beta). effects: DataFrame[gene_id, variant_id, first_order,
     ism] (contributions.variant_effects plus gene_id); a lead without one gets NaN effects.
-    `*_agrees`: sign of the effect equals the sign of the eQTL beta (NA for ties or NaN).
+    `*_agrees`: pexbench.eqtl.sign_concordance of the effect and the eQTL beta (NA for ties
+    or NaN).
     """
     require_columns(correlations, ["model", "gene_id", "pearson_r", "sign_class"], "correlations")
     cols = ["gene_id", "variant_id", "chrom", "pos", "distance_to_tss", "beta"]
@@ -205,7 +197,7 @@ def negative_gene_leads(
         pos=pos,
         distance_class=distance_class(table["distance_to_tss"].to_numpy(np.int64)),
         chromatin_state=state,
-        first_order_agrees=_agrees(table["first_order"], beta),
-        ism_agrees=_agrees(table["ism"], beta),
+        first_order_agrees=sign_concordance(table["first_order"], beta).array,
+        ism_agrees=sign_concordance(table["ism"], beta).array,
     )
     return out[LEAD_COLUMNS].reset_index(drop=True)

@@ -182,3 +182,65 @@ def used_settings(spec: Mapping[str, Any], *, where: str = "models[?]") -> dict[
         elif key in spec:
             out[key] = spec[key]
     return out
+
+
+# Interpretation (pexbench.interpret) each model type can provide: attention from the TSS needs
+# Enformer's transformer; gradient x input needs a differentiable readout (Enformer, Xpresso).
+# The genotype baseline and the geometry probe provide neither.
+INTERPRETATION_MEASURES: dict[str, tuple[str, ...]] = {
+    "enformer": ("attention", "contributions"),
+    "xpresso": ("contributions",),
+    "probe": (),
+}
+GENE_SELECTIONS = ("all", "significant")
+
+
+def interpretation_measures(
+    spec: Mapping[str, Any], *, where: str = "models[?]"
+) -> tuple[str, ...]:
+    """What interpretation the entry's model can provide: ("attention", "contributions"),
+    ("contributions",) or () (see INTERPRETATION_MEASURES)."""
+    return INTERPRETATION_MEASURES[model_type(spec, where=where)]
+
+
+def interpretation_plan(
+    section: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """Models to interpret and what each provides, from the config's `interpretation:` section
+    and the `models:` entries by name. Disabled: {}. `models: null` takes every model that can;
+    a listed model that is unknown or can provide nothing is a ModelError naming
+    `interpretation.models[i]`. `genes` must be "all", "significant" or a list of gene ids."""
+    if not section.get("enabled"):
+        return {}
+    genes = section.get("genes", "all")
+    if isinstance(genes, str) and genes not in GENE_SELECTIONS:
+        raise ModelError(
+            f"interpretation.genes: {genes!r} is not one of {', '.join(GENE_SELECTIONS)} or a "
+            "list of gene ids."
+        )
+    where = {name: f"models[{i}]" for i, name in enumerate(specs)}
+    names = section.get("models")
+    if names is None:
+        plan = {n: interpretation_measures(s, where=where[n]) for n, s in specs.items()}
+        return {n: m for n, m in plan.items() if m}
+    out: dict[str, tuple[str, ...]] = {}
+    for i, name in enumerate(names):
+        if name == BASELINE_MODEL:
+            raise ModelError(
+                f"interpretation.models[{i}]: the genotype baseline {name!r} has no sequence "
+                "input, so neither attention nor contributions; remove it."
+            )
+        if name not in specs:
+            raise ModelError(
+                f"interpretation.models[{i}]: {name!r} is not a model of `models:` "
+                f"({', '.join(specs) or 'none'}); list configured model names or use null."
+            )
+        measures = interpretation_measures(specs[name], where=where[name])
+        if not measures:
+            raise ModelError(
+                f"interpretation.models[{i}]: model {name!r} (type "
+                f"{model_type(specs[name])}) provides neither attention nor contributions; "
+                "remove it (Enformer: both, Xpresso: contributions only)."
+            )
+        out[name] = measures
+    return out
