@@ -20,7 +20,8 @@ from pexbench.interpret.job import load_arrays
 from pexbench.interpret.relate import DISTANCE_CLASSES
 from pexbench.interpret.summary import by_model
 from pexbench.models.base import NOT_A_RESULT
-from pexbench.plots import PALETTE, _empty_note, _new_figure, _require, _styled, save_figure
+from pexbench.palette import MODEL_PALETTE as PALETTE
+from pexbench.plots import _empty_note, _new_figure, _require, _styled, save_figure
 from pexbench.stats import SIGN_NEG, SIGN_NS, SIGN_POS
 from pexbench.tables import read_table
 
