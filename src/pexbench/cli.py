@@ -162,6 +162,17 @@ def _cmd_predict(args: argparse.Namespace, out: TextIO) -> None:
         )
 
 
+def _add_unphased(verb: argparse.ArgumentParser) -> None:
+    """The --unphased policy and its --seed, shared by the verbs that read genotypes."""
+    verb.add_argument(
+        "--unphased",
+        choices=UNPHASED_POLICIES,
+        default="error",
+        help="policy for unphased heterozygous genotypes (default: error)",
+    )
+    verb.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pexbench", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pexbench {__version__}")
@@ -187,13 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     hap.add_argument("--region", required=True, help="CHR:START-END, 1-based inclusive")
     hap.add_argument("--anchor", type=int, help="1-based TSS position (anchored mode)")
     hap.add_argument("--length", type=int, help="output length in anchored mode")
-    hap.add_argument(
-        "--unphased",
-        choices=UNPHASED_POLICIES,
-        default="error",
-        help="policy for unphased heterozygous genotypes (default: error)",
-    )
-    hap.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")
+    _add_unphased(hap)
     hap.add_argument("--line-width", type=int, default=60, help="FASTA line width (default 60)")
     hap.add_argument("-o", "--output", help="write here instead of standard output")
     hap.add_argument("-v", "--verbose", action="store_true", help="print counts on stderr")
@@ -221,13 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--device", help="override the entry's device (cpu, cuda, cuda:N, auto)")
     pred.add_argument("--vcf", help="phased VCF: also predict every individual's haplotypes")
     pred.add_argument("--samples", nargs="+", help="with --vcf: only these individuals")
-    pred.add_argument(
-        "--unphased",
-        choices=UNPHASED_POLICIES,
-        default="error",
-        help="policy for unphased heterozygous genotypes (default: error)",
-    )
-    pred.add_argument("--seed", type=int, default=0, help="seed of the 'random' policy")
+    _add_unphased(pred)
     pred.add_argument("-o", "--output", help="write the TSV here instead of standard output")
     pred.set_defaults(func=_cmd_predict)
     return parser

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from pexbench.models import load_model
 from pexbench.models.base import SequenceModel
 from pexbench.predict import predict_haplotypes, predict_variants
 from pexbench.tables import read_table
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +74,31 @@ def job_model(
         yield model
 
 
+class _JobRequired(TypedDict):
+    haplotype_length: int
+    index: int
+    threads: int
+
+
+class JobSettings(_JobRequired, total=False):
+    """The keyword arguments of `job_model` a predict job passes on (targets and weights
+    optional; entry `index` of `models:`)."""
+
+    targets: str | None
+    weights: str | None
+
+
 def predict_shard(
     haplotypes: str | Path,
     fasta: str | Path,
     spec: Mapping[str, Any],
-    *,
-    haplotype_length: int,
-    index: int,
-    threads: int,
-    targets: str | None = None,
-    weights: str | None = None,
+    **job: Unpack[JobSettings],
 ) -> pd.DataFrame:
-    """Rule predict: `predict_haplotypes` of every gene of the shard with the model of `spec`
-    (entry `index` of `models:`), TSS bins reduced by its `bin_reduce`; targets, weights and
-    the rest as in `job_model`."""
+    """Rule predict: `predict_haplotypes` of every gene of the shard with the model of `spec`,
+    TSS bins reduced by its `bin_reduce`; `job` (targets, weights, threads, ...) as in
+    `job_model`."""
     genes = load_shard(haplotypes)
-    with job_model(
-        spec,
-        targets=targets,
-        weights=weights,
-        haplotype_length=haplotype_length,
-        index=index,
-        threads=threads,
-    ) as model:
+    with job_model(spec, **job) as model:
         table = predict_haplotypes(genes, Reference(fasta), model, bin_reduce=spec["bin_reduce"])
     log.info("%d genes, %d predictions", len(genes), len(table))
     return table
@@ -104,12 +109,7 @@ def predict_shard_variants(
     fasta: str | Path,
     variants: str | Path,
     spec: Mapping[str, Any],
-    *,
-    haplotype_length: int,
-    index: int,
-    threads: int,
-    targets: str | None = None,
-    weights: str | None = None,
+    **job: Unpack[JobSettings],
 ) -> pd.DataFrame:
     """Rule predict_variants: `predict_variants` of the shard's scored variants (rows of the
     select_variants table with scored "yes") with the model of `spec`; the rest as in
@@ -117,14 +117,7 @@ def predict_shard_variants(
     table = read_table(variants, kind="variants")
     table = table[table["scored"] == SCORED].astype({"allele_index": "int64"})
     genes = load_shard(haplotypes)
-    with job_model(
-        spec,
-        targets=targets,
-        weights=weights,
-        haplotype_length=haplotype_length,
-        index=index,
-        threads=threads,
-    ) as model:
+    with job_model(spec, **job) as model:
         log.info("%d variants to score", len(table))
         return predict_variants(
             genes,

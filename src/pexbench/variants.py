@@ -48,6 +48,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -334,19 +335,21 @@ def _parse_cells(
     return alleles[..., :ploidy], phased, n_alleles
 
 
-def _read_text(
-    path: Path,
-    handle: pysam.VariantFile,
-    vchrom: str,
-    start: int,
-    end: int,
-    wanted: list[str],
-    header_samples: list[str],
-    reference: Reference | None,
-    fasta_chrom: str,
-    counts: dict[str, int],
-    ploidy: int,
-) -> _Raw:
+class _Query(NamedTuple):
+    """One window of `read_variants`, as both read paths need it."""
+
+    path: Path
+    handle: pysam.VariantFile
+    vchrom: str
+    start: int
+    end: int
+    wanted: list[str]
+    reference: Reference | None
+    fasta_chrom: str
+    ploidy: int
+
+
+def _read_text(query: _Query, header_samples: list[str], counts: dict[str, int]) -> _Raw:
     """Fast path: raw tab-delimited lines from the tabix index, genotypes parsed with numpy.
 
     Accepts only windows where every record is plainly well formed (column count of the header,
@@ -355,6 +358,7 @@ def _read_text(
     error. Fields the engine does not use (QUAL, FILTER, INFO, other FORMAT keys) are not
     validated here, whereas htslib would reject some malformed ones.
     """
+    path, handle, vchrom, start, end, wanted, reference, fasta_chrom, ploidy = query
     if not (
         handle.format == "VCF"
         and handle.compression == "BGZF"
@@ -452,24 +456,14 @@ def _parse_text_genotypes(
     return _parse_cells(buf, starts, ends, ploidy)
 
 
-def _read_pysam(
-    path: Path,
-    handle: pysam.VariantFile,
-    vchrom: str,
-    start: int,
-    end: int,
-    wanted: list[str],
-    reference: Reference | None,
-    fasta_chrom: str,
-    counts: dict[str, int],
-    ploidy: int,
-) -> _Raw:
+def _read_pysam(query: _Query, counts: dict[str, int]) -> _Raw:
     """General path: records through htslib (any VCF/BCF), GT text parsed by `_parse_gt`.
 
     A record htslib cannot parse is reported with its own line number (the record after the
     last one read) and the hint that `bcftools view` fails on it too; a record htslib reads but
     pexbench cannot use is reported with its line and what is wrong with it.
     """
+    path, handle, vchrom, start, end, wanted, reference, fasta_chrom, ploidy = query
     handle.subset_samples(wanted)
     order = {s: i for i, s in enumerate(handle.header.samples)}
     perm = np.array([order[s] for s in wanted], dtype=np.int64)
@@ -642,25 +636,12 @@ def read_variants(
             )
         fasta_chrom = reference.resolve(vchrom, source=str(path)) if reference else chrom
         fast_counts = dict(counts)
+        query = _Query(path, handle, vchrom, start, end, wanted, reference, fasta_chrom, ploidy)
         try:
-            raw = _read_text(
-                path,
-                handle,
-                vchrom,
-                start,
-                end,
-                wanted,
-                header_samples,
-                reference,
-                fasta_chrom,
-                fast_counts,
-                ploidy,
-            )
+            raw = _read_text(query, header_samples, fast_counts)
             counts = fast_counts
         except _Fallback:
-            raw = _read_pysam(
-                path, handle, vchrom, start, end, wanted, reference, fasta_chrom, counts, ploidy
-            )
+            raw = _read_pysam(query, counts)
     return _finish(
         raw, path, vchrom, start, end, wanted, fasta_chrom, unphased, seed, counts, reference
     )

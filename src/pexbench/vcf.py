@@ -112,9 +112,9 @@ def normalise_vcf(
     is first recompressed with bgzip into a scratch copy (count `recompressed`), and messages
     name `vcf_in`, not the copy."""
     vcf_in = Path(vcf_in)
-    options = {"on_ref_mismatch": on_ref_mismatch, "regions": regions, "samples": samples}
+    options = (on_ref_mismatch, regions, samples)
     if not vcf_in.is_file() or compression(vcf_in) != "gzip":
-        counts = _normalise(vcf_in, fasta, vcf_out, threads, **options)
+        counts = _normalise(vcf_in, fasta, vcf_out, threads, *options)
         _write_mismatches(counts, vcf_in, mismatches_out)
         return {**counts, "recompressed": 0}
     with scratch_dir(Path(vcf_out).parent / f"{Path(vcf_out).name}.bgzip") as tmp:
@@ -125,7 +125,7 @@ def normalise_vcf(
             pysam.tabix_index(str(copy), preset="vcf", force=True)  # unsorted: read unindexed
         log.info("%s is plain gzip: recompressed with bgzip (and indexed) to read it", vcf_in)
         try:
-            counts = _normalise(copy, fasta, vcf_out, threads, **options)
+            counts = _normalise(copy, fasta, vcf_out, threads, *options)
         except InputError as exc:
             raise type(exc)(str(exc).replace(str(copy), str(vcf_in))) from None
     _write_mismatches(counts, vcf_in, mismatches_out)
@@ -140,14 +140,13 @@ def _write_mismatches(counts: dict[str, Any], vcf_in: Path, out: Path | str | No
 
 
 def _normalise(
-    vcf_in: Path | str,
+    vcf_in: Path,
     fasta: Path | str,
     vcf_out: Path | str,
-    threads: int = 1,
-    *,
-    on_ref_mismatch: Literal["error", "exclude"] = "error",
-    regions: Sequence[str] | None = None,
-    samples: Sequence[str] | None = None,
+    threads: int,
+    on_ref_mismatch: Literal["error", "exclude"],
+    regions: Sequence[str] | None,
+    samples: Sequence[str] | None,
 ) -> dict[str, Any]:
     """Rename the VCF's contigs to the FASTA's, left-align and split multi-allelic records.
 

@@ -100,6 +100,27 @@ def test_parse_region() -> None:
         parse_region("chr22:a-b")
 
 
+def _tiny_vcf(
+    tmp_path: Path, records: str, fasta: str = ">chr1\nACGTACGTACGT\n"
+) -> tuple[Path, Path]:
+    """(FASTA, VCF) in `tmp_path`: the indexed FASTA of text `fasta` and a bgzipped, indexed VCF
+    of one sample S with these record lines (a ##contig line for its first contig only)."""
+    fa = tmp_path / "r.fa"
+    fa.write_text(fasta)
+    pysam.faidx(str(fa))
+    name, length = next(iter(Reference(fa).contigs.items()))
+    plain = tmp_path / "v.vcf"
+    plain.write_text(
+        f"##fileformat=VCFv4.2\n##contig=<ID={name},length={length}>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n" + records
+    )
+    vcf = tmp_path / "v.vcf.gz"
+    pysam.tabix_compress(str(plain), str(vcf), force=True)
+    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    return fa, vcf
+
+
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     return subprocess.run(
@@ -137,19 +158,7 @@ def test_bad_input_exit_code_and_message(shared_data: Path, tmp_path: Path) -> N
         assert "Traceback" not in proc.stderr
         assert proc.stdout == ""
     # REF mismatch: a VCF whose REF disagrees with the FASTA
-    fa = tmp_path / "r.fa"
-    fa.write_text(">chr1\nACGTACGTACGT\n")
-    pysam.faidx(str(fa))
-    plain = tmp_path / "v.vcf"
-    plain.write_text(
-        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=12>\n"
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
-        "chr1\t5\t.\tC\tT\t.\t.\t.\tGT\t1|1\n"
-    )
-    vcf = tmp_path / "v.vcf.gz"
-    pysam.tabix_compress(str(plain), str(vcf), force=True)
-    pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    fa, vcf = _tiny_vcf(tmp_path, "chr1\t5\t.\tC\tT\t.\t.\t.\tGT\t1|1\n")
     proc = _run(
         [
             "haplotype",
@@ -174,22 +183,14 @@ def test_region_mode_keeps_the_reference_case_any_ploidy_and_absent_contigs(
     """Soft-masked (lower-case) reference: the output is byte-identical to bcftools 1.24's,
     case included; `--haplotype 3` of a tetraploid call; a contig without VCF records (and no
     ##contig line) prints the reference, as bcftools does."""
-    fa = tmp_path / "r.fa"
-    fa.write_text(">chr1\nACGTacgtacGTACGTAcgtacgtACGT\n>chr2\nacgtACGT\n")
-    pysam.faidx(str(fa))
-    plain = tmp_path / "v.vcf"
-    plain.write_text(
-        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=28>\n"
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+    fa, vcf = _tiny_vcf(
+        tmp_path,
         "chr1\t6\t.\tC\tT\t.\t.\t.\tGT\t1|0|1|0\n"  # SNV on a lower-case base
         "chr1\t9\t.\tA\tAGG\t.\t.\t.\tGT\t0|1|1|0\n"  # insertion anchored on lower case
         "chr1\t12\t.\tTACG\tT\t.\t.\t.\tGT\t1|1|0|1\n"  # deletion in upper case
-        "chr1\t19\t.\tG\tGA\t.\t.\t.\tGT\t1|1|1|1\n"
+        "chr1\t19\t.\tG\tGA\t.\t.\t.\tGT\t1|1|1|1\n",
+        fasta=">chr1\nACGTacgtacGTACGTAcgtacgtACGT\n>chr2\nacgtACGT\n",
     )
-    vcf = tmp_path / "v.vcf.gz"
-    pysam.tabix_compress(str(plain), str(vcf), force=True)
-    pysam.tabix_index(str(vcf), preset="vcf", force=True)
     for region, hap in [("chr1:1-28", 1), ("chr1:1-28", 2), ("chr1:3-25", 3), ("chr2:1-8", 1)]:
         chrom = region.split(":")[0]
         region_fa = tmp_path / "region.fa"
@@ -207,21 +208,12 @@ def test_haplotype_n_on_mixed_ploidy_equals_bcftools(
 ) -> None:
     """Haploid `1`, triploid `0|1|1`, diploid `1|0`: -H 2 keeps the reference at the haploid
     call, -H 3 takes the triploid's third allele and the reference elsewhere, as bcftools."""
-    fa = tmp_path / "r.fa"
-    fa.write_text(">chr1\nACGTACGTACGT\n")
-    pysam.faidx(str(fa))
-    plain = tmp_path / "v.vcf"
-    plain.write_text(
-        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=12>\n"
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n'
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+    fa, vcf = _tiny_vcf(
+        tmp_path,
         "chr1\t2\t.\tC\tT\t.\t.\t.\tGT\t1\n"
         "chr1\t4\t.\tT\tA\t.\t.\t.\tGT\t0|1|1\n"
-        "chr1\t6\t.\tC\tG\t.\t.\t.\tGT\t1|0\n"
+        "chr1\t6\t.\tC\tG\t.\t.\t.\tGT\t1|0\n",
     )
-    vcf = tmp_path / "v.vcf.gz"
-    pysam.tabix_compress(str(plain), str(vcf), force=True)
-    pysam.tabix_index(str(vcf), preset="vcf", force=True)
     expected = {1: "ATGTAGGTACGT", 2: "ACGAACGTACGT", 3: "ACGAACGTACGT"}  # hand-computed
     for hap, seq in expected.items():
         theirs = pysam.bcftools.consensus("-H", str(hap), "-s", "S", "-f", str(fa), str(vcf))

@@ -99,23 +99,21 @@ def _per_gene(shard: dict, fn, **kwargs) -> list:  # type: ignore[no-untyped-def
 
 
 def test_shard_eqtl_equals_the_per_gene_scan(shard: dict) -> None:  # type: ignore[type-arg]
-    files = [shard[k] for k in ("genes", "individuals", "measured", "vcf")]
+    files = {k: shard[k] for k in ("genes", "individuals", "measured", "vcf")}
     cov = read_covariates(shard["covariates"], n=2)
     for covariates, n, kwargs in ((None, None, {}), (shard["covariates"], 2, {"covariates": cov})):
-        table = shard_eqtl(
-            files[0], "000", *files[1:], window=WINDOW, covariates=covariates, covariates_n=n
-        )
+        table = shard_eqtl("000", **files, window=WINDOW, covariates=covariates, covariates_n=n)
         expected = pd.concat(_per_gene(shard, cis_eqtl, window=WINDOW, **kwargs), ignore_index=True)
         pd.testing.assert_frame_equal(table, expected, check_dtype=False, check_exact=True)
         assert set(table["gene_id"]) == {"a", "b"}
         assert table.loc[table["gene_id"] == "a", "n_individuals"].eq(29).all()
-    empty = shard_eqtl(files[0], "005", *files[1:], window=WINDOW)
+    empty = shard_eqtl("005", **files, window=WINDOW)
     assert empty.empty and list(empty.columns) == list(table.columns)
 
 
 def test_shard_baseline_equals_the_per_gene_fits(shard: dict) -> None:  # type: ignore[type-arg]
-    files = [shard[k] for k in ("genes", "individuals", "measured", "vcf")]
-    predicted, report = shard_baseline(files[0], "000", *files[1:], window=WINDOW, folds=5, seed=1)
+    files = {k: shard[k] for k in ("genes", "individuals", "measured", "vcf")}
+    predicted, report = shard_baseline("000", **files, window=WINDOW, folds=5, seed=1)
     parts = _per_gene(shard, elastic_net_baseline, window=WINDOW, outer_folds=5, seed=1)
     pd.testing.assert_frame_equal(
         predicted,
@@ -130,5 +128,5 @@ def test_shard_baseline_equals_the_per_gene_fits(shard: dict) -> None:  # type: 
         check_exact=True,
     )
     assert report["status"].tolist() == ["ok", "ok"]
-    none, empty = shard_baseline(files[0], "007", *files[1:], window=WINDOW, folds=5, seed=1)
+    none, empty = shard_baseline("007", **files, window=WINDOW, folds=5, seed=1)
     assert none.empty and empty.empty and "status" in empty.columns

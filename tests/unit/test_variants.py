@@ -104,39 +104,49 @@ def test_ref_mismatch_names_the_site(tmp_path: Path) -> None:
     assert "v.vcf.gz" in msg and "bcftools norm" in msg and "same build" in msg
 
 
-def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
-    lines = [
-        "chr1 2 . C G . . . GT 0|1 1|1",
-        "chr1 5 . T G . . . GT 0|1",
-        "chr1 9 . A T . . . GT 0|1 0|0",
-    ]
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        # header: ##fileformat, ##contig, 3 ##ALT, 2 ##FORMAT, #CHROM; the bad record is line 10
+        pytest.param(
+            [
+                "chr1 2 . C G . . . GT 0|1 1|1",
+                "chr1 5 . T G . . . GT 0|1",
+                "chr1 9 . A T . . . GT 0|1 0|0",
+            ],
+            r"malformed VCF .*v\.vcf\.gz, line 10: 'chr1\\t5",
+            id="middle",
+        ),
+        pytest.param(
+            ["chr1 2 . C G . . . GT 0|1", "chr1 5 . T G . . . GT 0|1 1|1"],
+            r"line 9: 'chr1\\t2.*bcftools view",
+            id="first-of-window",
+        ),
+        pytest.param(
+            [
+                "chr1 5 . T G . . . GT 0|1 1|1",
+                "chr1 5 . T C . . . GT 0|1 1|1",
+                "chr1 9 . A T . . . GT 0|x 0|0",
+            ],
+            r"line 11: 'chr1\\t9",
+            id="after-two-at-one-pos",
+        ),
+        # htslib reads it (no `bcftools view` hint), pexbench cannot use it: its own line
+        pytest.param(
+            [
+                "chr1 2 . C G . . . GT 0|1 1|1",
+                "chr1 5 . T G . . . GT 0|1 1|a",
+                "chr1 9 . A T . . . GT 0|1 0|0",
+            ],
+            r"line 10: 'chr1\\t5",
+            id="unusable-gt",
+        ),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, lines: list[str], message: str) -> None:
     _, vcf = _case(tmp_path, lines)
-    # header: ##fileformat, ##contig, 3 ##ALT, 2 ##FORMAT, #CHROM; the bad record is line 10
-    with pytest.raises(InputError, match=r"malformed VCF .*v\.vcf\.gz, line 10: 'chr1\\t5"):
+    with pytest.raises(InputError, match=message):
         read_variants(vcf, "chr1", 0, 52)
-    # the first record of the window, and a record after two records at one POS
-    lines = ["chr1 2 . C G . . . GT 0|1", "chr1 5 . T G . . . GT 0|1 1|1"]
-    _, vcf = _case(tmp_path / "first", lines)
-    with pytest.raises(InputError, match=r"line 9: 'chr1\\t2.*bcftools view"):
-        read_variants(vcf, "chr1", 0, 52)
-    lines = [
-        "chr1 5 . T G . . . GT 0|1 1|1",
-        "chr1 5 . T C . . . GT 0|1 1|1",
-        "chr1 9 . A T . . . GT 0|x 0|0",
-    ]
-    _, vcf = _case(tmp_path / "dup", lines)
-    with pytest.raises(InputError, match=r"line 11: 'chr1\\t9"):
-        read_variants(vcf, "chr1", 0, 52)
-    # htslib reads it (no `bcftools view` hint), pexbench cannot use it: its own line
-    lines = [
-        "chr1 2 . C G . . . GT 0|1 1|1",
-        "chr1 5 . T G . . . GT 0|1 1|a",
-        "chr1 9 . A T . . . GT 0|1 0|0",
-    ]
-    _, vcf = _case(tmp_path / "own", lines)
-    with pytest.raises(InputError) as err:
-        read_variants(vcf, "chr1", 0, 52)
-    assert "line 10: 'chr1\\t5" in str(err.value), str(err.value)
 
 
 def test_unmatched_contig_and_missing_index(tmp_path: Path) -> None:

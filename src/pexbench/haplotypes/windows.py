@@ -53,6 +53,18 @@ def _max_sums(unique: Sequence[npt.NDArray[np.int32]], weights: IntArray) -> int
     return int((cum[ends] - cum[ends - sizes]).max())
 
 
+_Window = tuple[
+    VariantBlock,
+    list[int],
+    list[str],
+    list[str],
+    list[str],
+    list[np.ndarray],
+    np.ndarray,
+    AlleleTable,
+]  # block, allele pos/ref/alt/id, unique haplotypes, assignment, allele table
+
+
 def _window_haplotypes(
     vcf: str | Path,
     reference: Reference,
@@ -63,16 +75,7 @@ def _window_haplotypes(
     unphased: str,
     seed: int,
     ploidy: int = 2,
-) -> tuple[
-    VariantBlock,
-    list[int],
-    list[str],
-    list[str],
-    list[str],
-    list[np.ndarray],
-    np.ndarray,
-    AlleleTable,
-]:
+) -> _Window:
     block = read_variants(vcf, chrom, start, end, individuals, reference, unphased, seed, ploidy)
     index, pos, ref, alt, ids = allele_table(block)
     table = AlleleTable.build(pos, ref, alt)
@@ -80,6 +83,45 @@ def _window_haplotypes(
     unique, inverse = dedup(applied)
     assign = inverse.reshape(len(block.samples), block.genotypes.shape[-1])
     return block, pos, ref, alt, ids, unique, assign, table
+
+
+def _result(
+    window: _Window,
+    gene_id: str,
+    symbol: str,
+    chrom: str,
+    tss: int,
+    strand: str,
+    start: int,
+    end: int,
+    extra_counts: Mapping[str, int],
+) -> GeneHaplotypes:
+    """The `GeneHaplotypes` of a window read by `_window_haplotypes` over [start, end); counts
+    are the block's, the haplotypes (all and unique) and `extra_counts`."""
+    block, pos, ref, alt, ids, unique, assign, _ = window
+    counts = {
+        **block.counts,
+        "haplotypes": int(assign.size),
+        "unique_haplotypes": len(unique),
+        **extra_counts,
+    }
+    return GeneHaplotypes(
+        gene_id=gene_id,
+        symbol=symbol,
+        chrom=chrom,
+        tss=tss,
+        strand=strand,
+        window_start=int(start),
+        window_end=int(end),
+        allele_pos=np.asarray(pos, dtype=np.int64),
+        allele_ref=ref,
+        allele_alt=alt,
+        allele_id=ids,
+        unique=unique,
+        individuals=list(block.samples),
+        assignment=assign.astype(np.int32),
+        counts=counts,
+    )
 
 
 def haplotypes_for_region(
@@ -98,28 +140,11 @@ def haplotypes_for_region(
     `ploidy` haplotypes per individual (haplotype h = the h-th allele of each GT, -1 columns of
     shorter GTs = reference), as `bcftools consensus -H h` at any ploidy."""
     fchrom = reference.resolve(chrom, source=str(vcf))
-    block, pos, ref, alt, ids, unique, assign, _ = _window_haplotypes(
+    window = _window_haplotypes(
         vcf, reference, fchrom, start, end, individuals, unphased, seed, ploidy
     )
-    counts = dict(block.counts)
-    counts["haplotypes"] = int(assign.size)
-    counts["unique_haplotypes"] = len(unique)
-    return GeneHaplotypes(
-        gene_id=f"{fchrom}:{start + 1}-{end}",
-        symbol="",
-        chrom=fchrom,
-        tss=int(start),
-        strand="+",
-        window_start=int(start),
-        window_end=int(end),
-        allele_pos=np.asarray(pos, dtype=np.int64),
-        allele_ref=ref,
-        allele_alt=alt,
-        allele_id=ids,
-        unique=unique,
-        individuals=list(block.samples),
-        assignment=assign.astype(np.int32),
-        counts=counts,
+    return _result(
+        window, f"{fchrom}:{start + 1}-{end}", "", fchrom, int(start), "+", start, end, {}
     )
 
 
@@ -185,29 +210,20 @@ def haplotypes_for_gene(
             end += need_right + margin
     else:  # pragma: no cover - needs > 32 nested deletion chains
         raise InputError(f"gene {gene_row['gene_id']}: window did not converge")
-    counts = dict(block.counts)
-    counts["haplotypes"] = int(assign.size)
-    counts["unique_haplotypes"] = len(unique)
-    counts["window_extensions"] = extensions
     strand = str(gene_row.get("strand", "+"))
     if strand not in ("+", "-"):
         raise InputError(f"gene {gene_row['gene_id']}: strand must be '+' or '-', got {strand!r}")
-    return GeneHaplotypes(
-        gene_id=str(gene_row["gene_id"]),
-        symbol=symbol if isinstance(symbol := gene_row.get("symbol", ""), str) else "",
-        chrom=fchrom,
-        tss=tss,
-        strand=strand,
-        window_start=int(start),
-        window_end=int(end),
-        allele_pos=np.asarray(pos, dtype=np.int64),
-        allele_ref=ref,
-        allele_alt=alt,
-        allele_id=ids,
-        unique=unique,
-        individuals=list(block.samples),
-        assignment=assign.astype(np.int32),
-        counts=counts,
+    symbol = gene_row.get("symbol", "")
+    return _result(
+        (block, pos, ref, alt, ids, unique, assign, table),
+        str(gene_row["gene_id"]),
+        symbol if isinstance(symbol, str) else "",
+        fchrom,
+        tss,
+        strand,
+        start,
+        end,
+        {"window_extensions": extensions},
     )
 
 
