@@ -51,10 +51,10 @@ def model_for_job(
 def job_model(
     spec: Mapping[str, Any],
     *,
-    targets: str | None,
     haplotype_length: int,
     index: int,
     threads: int,
+    targets: str | None = None,
     weights: str | None = None,
 ) -> Iterator[SequenceModel]:
     """The model of a predict job, held from loading to its last forward pass (the body of

@@ -40,10 +40,6 @@ def small_demo(
     for key, value in inputs.items():
         if isinstance(value, str):
             inputs[key] = str(repo / value)
-    for spec in cfg["models"]:
-        w = spec.get("weights")
-        if isinstance(w, str) and (repo / w).exists():
-            spec["weights"] = str(repo / w)
     with pysam.VariantFile(inputs["vcf"]) as vf:
         vcf_samples = set(vf.header.samples)
     shared = [s for s in _expression_ids(Path(inputs["expression"])) if s in vcf_samples]
@@ -57,6 +53,10 @@ def small_demo(
         for p in parents:
             node = node.setdefault(p, {})
         node[leaf] = value
+    for spec in cfg["models"]:  # after overrides: overriding models may bring relative paths
+        w = spec.get("weights")
+        if isinstance(w, str) and (repo / w).exists():
+            spec["weights"] = str(repo / w)
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
