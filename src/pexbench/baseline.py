@@ -39,6 +39,7 @@ per-gene report (status) and get no predictions.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,9 @@ from pexbench.dosages import SITE_COLUMNS, cis_indices
 from pexbench.errors import InputError
 from pexbench.models.facts import BASELINE_MODEL as MODEL_NAME
 from pexbench.stats import require_columns
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
 
 
 def _standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -148,6 +152,18 @@ def _inner_cv_best(
     return int(np.argmin(sse[:done]))
 
 
+class ElasticNetSettings(TypedDict, total=False):
+    """The fit settings `elastic_net_baseline` passes on to `nested_cv_predict` (defaults
+    there)."""
+
+    l1_ratio: float
+    n_alphas: int
+    eps: float
+    patience: int
+    tol: float
+    seed: int
+
+
 def nested_cv_predict(
     y: np.ndarray,
     x: np.ndarray,
@@ -211,13 +227,8 @@ def elastic_net_baseline(
     window: int = 500_000,
     outer_folds: int = 5,
     inner_folds: int = 5,
-    l1_ratio: float = 0.5,
-    n_alphas: int = 50,
-    eps: float = 0.01,
-    patience: int = 10,
-    tol: float = 1e-3,
-    seed: int = 0,
     model_name: str = MODEL_NAME,
+    **cv: Unpack[ElasticNetSettings],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Nested-CV elastic net per gene.
 
@@ -285,12 +296,7 @@ def elastic_net_baseline(
             x[:, poly],
             outer_folds=outer_folds,
             inner_folds=inner_folds,
-            l1_ratio=l1_ratio,
-            n_alphas=n_alphas,
-            eps=eps,
-            patience=patience,
-            tol=tol,
-            seed=seed,
+            **cv,
         )
         rec.update(info)
         preds.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import platform
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -88,20 +89,45 @@ class JobSettings(_JobRequired, total=False):
     weights: str | None
 
 
+def run_record(model: SequenceModel, *, threads: int) -> dict[str, Any]:
+    """How a job ran its model, as resolved at load time (not as configured): device (with
+    the GPU's name), precision and why, batch size, tracks by name, TSS bins, input length,
+    threads, host. The run description lists these per model and shard."""
+    import torch
+
+    info = model.info
+    record: dict[str, Any] = {
+        "model": info.name,
+        "type": info.kind,
+        "trained": info.is_trained,
+        "sequence_length": int(info.sequence_length),
+        "tracks": list(info.track_names),
+        "threads": threads,
+        "host": platform.node(),
+        "torch": torch.__version__,
+        **info.extra,
+    }
+    device = str(info.extra.get("device", ""))
+    if device.startswith("cuda") and torch.cuda.is_available():
+        record["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return record
+
+
 def predict_shard(
     haplotypes: str | Path,
     fasta: str | Path,
     spec: Mapping[str, Any],
     **job: Unpack[JobSettings],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rule predict: `predict_haplotypes` of every gene of the shard with the model of `spec`,
     TSS bins reduced by its `bin_reduce`; `job` (targets, weights, threads, ...) as in
-    `job_model`."""
+    `job_model`. Returns (predictions, `run_record` of the model)."""
     genes = load_shard(haplotypes)
     with job_model(spec, **job) as model:
         table = predict_haplotypes(genes, Reference(fasta), model, bin_reduce=spec["bin_reduce"])
+        record = run_record(model, threads=job["threads"])
     log.info("%d genes, %d predictions", len(genes), len(table))
-    return table
+    return table, record
 
 
 def predict_shard_variants(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 import re
@@ -341,6 +342,47 @@ def _reference_path(config: Mapping[str, Any]) -> object:
     return None
 
 
+AS_RUN_COLUMNS = (
+    "model",
+    "shards",
+    "host",
+    "device",
+    "precision",
+    "batch size",
+    "threads",
+    "input length",
+    "TSS bins",
+    "tracks",
+)
+
+
+def models_as_run(runs: Sequence[str | Path]) -> list[tuple[object, ...]]:
+    """Rows of the "Models as run" table (`AS_RUN_COLUMNS`) from run record files: jobs of the
+    same model with the same values share a row, in the order first seen."""
+    rows: dict[tuple[object, ...], int] = {}
+    for path in runs:
+        rec = json.loads(Path(path).read_text(encoding="utf-8"))
+        device = str(rec.get("device", ""))
+        if rec.get("gpu"):
+            device += f" ({rec['gpu']})"
+        precision = str(rec.get("precision", ""))
+        if rec.get("precision_reason"):
+            precision += f": {rec['precision_reason']}"
+        key = (
+            rec["model"],
+            rec.get("host", ""),
+            device,
+            precision,
+            rec.get("batch_size", ""),
+            rec.get("threads", ""),
+            rec.get("sequence_length", ""),
+            rec.get("tss_bins", ""),
+            ", ".join(rec.get("tracks", [])),
+        )
+        rows[key] = rows.get(key, 0) + 1
+    return [(key[0], n, *key[1:]) for key, n in rows.items()]
+
+
 def describe_run(
     config: Mapping[str, Any],
     *,
@@ -350,11 +392,13 @@ def describe_run(
     hardware: Mapping[str, str] | None = None,
     digest_limit: int = DIGEST_LIMIT,
     title: str = "pexbench run description",
+    runs: Sequence[str | Path] = (),
 ) -> str:
     """Render the run description (reStructuredText) from the resolved configuration.
 
     ``root`` resolves relative input paths (the Snakemake working directory);
-    ``workflow_dir`` is where the code version is read from (git).
+    ``workflow_dir`` is where the code version is read from (git); ``runs`` are the predict
+    jobs' run records (`pexbench.predict_job.run_record` as JSON): how each model ran.
     """
     root_p = Path(root) if root is not None else None
     software = dict(software) if software is not None else software_versions()
@@ -433,6 +477,14 @@ def describe_run(
         )
     else:
         parts.append("No models configured.\n")
+
+    if runs:
+        parts.append(_heading("Models as run", "-"))
+        parts.append(
+            "What the prediction jobs resolved at load time (``auto`` settings included), one row "
+            "per model and distinct set of values; *shards* counts the jobs that share it.\n"
+        )
+        parts.append(_table(AS_RUN_COLUMNS, models_as_run(runs)))
 
     # Evaluation and other settings (everything but inputs/models).
     parts.append(_heading("Settings", "-"))

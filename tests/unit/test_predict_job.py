@@ -75,11 +75,15 @@ def test_job_model_weights_replace_the_spec_weights(monkeypatch: pytest.MonkeyPa
 def test_predict_shard_equals_predict_haplotypes(shard: tuple[Path, Path]) -> None:
     path, fasta = shard
     # no targets key: the rule passes none for models without a track table (Xpresso)
-    table = predict_shard(path, fasta, SPEC, haplotype_length=64, index=0, threads=1)
+    table, record = predict_shard(path, fasta, SPEC, haplotype_length=64, index=0, threads=1)
     model = load_model({k: v for k, v in SPEC.items() if v is not None})
     expected = predict_haplotypes(load_shard(path), Reference(fasta), model)
     pd.testing.assert_frame_equal(table, expected)
     assert set(table["gene_id"]) == {"G1", "G2"} and (table["haplotype"] == -1).any()
+    # the run record: the model as loaded (its resolved extra settings), not the config
+    assert record["model"] == "probe" and record["threads"] == 1
+    assert record["sequence_length"] == 64 and record["tracks"] == list(model.info.track_names)
+    assert record["bin_size"] == "8" and record["trained"] is False
 
 
 def test_predict_shard_variants_scores_selected_rows_only(

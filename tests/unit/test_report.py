@@ -229,3 +229,40 @@ def test_model_settings_list_only_the_keys_the_type_uses(tmp_path: Path) -> None
     assert "sequence\\_length=14000" in row and "device=cpu" in row
     for unused in ("tss\\_bins", "bin\\_size", "crop\\_bins", "tracks"):
         assert unused not in row
+
+
+def test_models_as_run_show_resolved_settings(tmp_path: Path) -> None:
+    """`auto` settings appear as the loaded model resolved them (Xpresso on CPU: batch 64),
+    and jobs with the same values share a row."""
+    import json
+
+    from pexbench.models import load_model
+    from pexbench.predict_job import run_record
+
+    repo = Path(__file__).resolve().parents[2]
+    spec = {
+        "name": "xp",
+        "type": "xpresso",
+        "weights": str(repo / "resources" / "demo" / "xpresso_GM12878.h5"),
+        "device": "cpu",
+        "batch_size": "auto",
+    }
+    record = run_record(load_model(spec), threads=2)
+    probe = run_record(
+        load_model({"name": "pr", "type": "probe", "sequence_length": 2048}), threads=1
+    )
+    paths = []
+    for i, rec in enumerate([record, record, probe]):
+        paths.append(tmp_path / f"{i}.run.json")
+        paths[-1].write_text(json.dumps(rec))
+    rows = report.models_as_run(paths)
+    assert [r[:2] for r in rows] == [("xp", 2), ("pr", 1)]
+    xp = dict(zip(report.AS_RUN_COLUMNS, rows[0], strict=True))
+    assert xp["device"] == "cpu" and xp["batch size"] == "64" and xp["threads"] == 2
+    assert xp["precision"].startswith("fp32: Xpresso ignores")
+    assert xp["input length"] == 14_000 and xp["tracks"] == ", ".join(record["tracks"])
+    cfg = config_for(tmp_path, weights="x.h5", fasta_name="ref.fa")
+    rst = report.describe_run(
+        cfg, root=tmp_path, software=FIXED_SOFTWARE, hardware=FIXED_HARDWARE, runs=paths
+    )
+    assert "Models as run" in rst and rst.count("Xpresso ignores") == 1

@@ -51,7 +51,7 @@ rule interpretation_summary:
         effects=interpret_files(rules.interpret.output.effects),
         enrichment=interpret_files(rules.interpret.output.enrichment),
         arrays=interpret_files(rules.interpret.output.npz),
-        predictions=interpret_files(rules.predict.output[0]),
+        predictions=interpret_files(rules.predict.output.table),
         haplotypes=shard_files(rules.haplotypes.output.npz),
         variants=shard_files(rules.select_variants.output[0]),
         correlations=rules.correlations.output[0],

@@ -7,7 +7,8 @@ rule predict:
         haplotypes=rules.haplotypes.output.npz,
         fasta=rules.prepare_fasta.output.fasta,
     output:
-        "results/predictions/{model}/{shard}.tsv.gz",
+        table="results/predictions/{model}/{shard}.tsv.gz",
+        run="results/predictions/{model}/{shard}.run.json",
     log:
         "logs/predict/{model}/{shard}.log",
     benchmark:
@@ -56,7 +57,7 @@ rule predict_variants:
 
 rule aggregate:
     input:
-        predictions=model_shard_files(rules.predict.output[0]),
+        predictions=model_shard_files(rules.predict.output.table),
         # rule baseline is defined later (evaluate.smk): its output path is written out here
         baseline=baseline_shard_files("results/baseline/{shard}.tsv.gz"),
         haplotypes=shard_files(rules.haplotypes.output.npz),

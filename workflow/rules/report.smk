@@ -155,7 +155,7 @@ rule report_context_figures:
 
 rule report_across_genes:
     input:
-        predictions=model_shard_files(rules.predict.output[0]),
+        predictions=model_shard_files(rules.predict.output.table),
         expression=config["inputs"]["expression"],
         individuals=rules.individuals.output[0],
         genes=rules.gene_table.output.genes,
@@ -295,6 +295,7 @@ rule report_description:
                 if isinstance(spec["weights"], str) and os.path.exists(spec["weights"])
             }
         ),
+        runs=model_shard_files(rules.predict.output.run),
     output:
         rst=f"{REPORT_DIR}/run_description.rst",
         html=report(

@@ -12,5 +12,6 @@ write_description(
     snakemake.output.html,
     root=os.getcwd(),
     workflow_dir=snakemake.params.workflow_dir,
+    runs=snakemake.input.runs,
 )
 log.info("wrote %s and %s", snakemake.output.rst, snakemake.output.html)

@@ -159,6 +159,14 @@ class XpressoModel:
                 "halflife": f"{n_halflife} zeros (standardised features: the training mean)",
                 "output": "standardised log10(RPKM + 0.1) (Xpresso training label)",
                 "device": str(self.device),
+                "precision": "fp32",
+                "precision_reason": "Xpresso ignores `precision`: float32 weights and inputs"
+                + (
+                    "; cuDNN may run its convolutions in TF32 (PyTorch's default)"
+                    if self.device.type == "cuda"
+                    else ""
+                ),
+                "batch_size": str(batch_size),
             },
         )
 
