@@ -84,6 +84,7 @@ def r_vs_eqtl_and_baseline(
     value: str = "pearson_r",
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """One row per sequence model: its per-gene `value` against the lead eQTL's −log10 p (left)
     and against the genotype baseline's `value` for the same gene (right, y = x dashed). Genes
@@ -119,7 +120,12 @@ def r_vs_eqtl_and_baseline(
         ax1.set_ylim(-1, 1)
         ax2.set_ylim(-1, 1)
     fig.suptitle(
-        _flagged("Per-gene r vs eQTL strength and vs the genotype baseline", seq_models, untrained)
+        _flagged(
+            "Per-gene r vs eQTL strength and vs the genotype baseline",
+            seq_models,
+            untrained,
+            input_flags,
+        )
     )
     return save_figure(fig, out)
 
@@ -131,6 +137,7 @@ def model_vs_model(
     *,
     value: str = "pearson_r",
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """Per-gene `value` of every pair of models (x: the first of the pair in table order),
     y = x dashed, genes without both values counted."""
@@ -154,7 +161,8 @@ def model_vs_model(
         ax.set_ylabel(_label(b, untrained).replace(" [", "\n["), fontsize=7.5)
     for ax in axes[len(pairs) :]:
         ax.set_axis_off()
-    fig.suptitle(_flagged(f"Per-gene {value}, model against model", models, untrained))
+    title = f"Per-gene {value}, model against model"
+    fig.suptitle(_flagged(title, models, untrained, input_flags))
     return save_figure(fig, out)
 
 
@@ -199,6 +207,7 @@ def across_genes_vs_individuals(
     value: str = "pearson_r",
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """One row per model of `reference` (`reference_predictions`): left, its reference
     prediction against `measured_mean` (mean measured expression per gene_id, untransformed)
@@ -250,5 +259,6 @@ def across_genes_vs_individuals(
         ax2.set_xlim(-1, 1)
         ax2.set_xlabel(f"per-gene {value} across individuals")
         ax2.set_ylabel("genes")
-    fig.suptitle(_flagged("Across genes vs across individuals", models, untrained))
+    title = "Across genes vs across individuals"
+    fig.suptitle(_flagged(title, models, untrained, input_flags))
     return save_figure(fig, out)

@@ -4,7 +4,9 @@ Every function takes tidy DataFrames (the tables of ``results/``), draws one fig
 to ``out`` (format from the suffix: ``.svg``, ``.png`` or ``.pdf``). Output is deterministic:
 fixed bundled font (DejaVu Sans), a fixed SVG hash salt, no dates or software versions in the file
 metadata, so the same tables give byte-identical files. Rows that cannot be drawn (missing values)
-are counted in the figure instead of being dropped silently.
+are counted in the figure instead of being dropped silently. Titles name the models with untrained
+weights (`untrained`) and, for a run on non-real inputs, `input_flags`
+(`pexbench.report.input_flags`); neither changes a figure of a run without them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pexbench.palette import (
     UNTRAINED_FLAG,
     model_colours,
 )
+from pexbench.report import input_flag_line
 from pexbench.stats import SIGN_CLASSES, wilson_interval
 
 __all__ = [
@@ -93,10 +96,17 @@ def _label(model: str, untrained: Collection[str]) -> str:
     return f"{model} [{UNTRAINED_FLAG}]" if model in untrained else model
 
 
-def _flagged(title: str, models: Iterable[str], untrained: Collection[str]) -> str:
-    """`title`, plus a line naming the models drawn with untrained weights."""
+def _flagged(
+    title: str,
+    models: Iterable[str],
+    untrained: Collection[str],
+    input_flags: Sequence[str] = (),
+) -> str:
+    """`title`, plus a line naming the models drawn with untrained weights and one naming the
+    non-real inputs of the run (`pexbench.report.input_flags`)."""
     bad = [m for m in dict.fromkeys(models) if m in untrained]
-    return title if not bad else f"{title}\n{', '.join(bad)}: {UNTRAINED_FLAG}"
+    lines = [title] + ([f"{', '.join(bad)}: {UNTRAINED_FLAG}"] if bad else [])
+    return "\n".join(lines + ([input_flag_line(input_flags)] if input_flags else []))
 
 
 _METADATA: dict[str, dict[str, str | None]] = {
@@ -172,6 +182,7 @@ def correlation_distribution(
     bin_width: float = 0.05,
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """Histogram of the per-gene correlation ``value`` (one panel per model).
 
@@ -208,7 +219,12 @@ def correlation_distribution(
     axes[-1].set_xlim(-1.0, 1.0)
     axes[-1].set_xlabel(f"{value} across individuals (per gene)")
     fig.suptitle(
-        _flagged("Per-gene correlation of predicted with measured expression", models, untrained)
+        _flagged(
+            "Per-gene correlation of predicted with measured expression",
+            models,
+            untrained,
+            input_flags,
+        )
     )
     return save_figure(fig, out)
 
@@ -222,6 +238,7 @@ def sign_classes(
     model_col: str = "model",
     order: Sequence[str] | None = SIGN_CLASSES,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """Stacked bars: fraction of genes per sign class for each model, counts written in the bars
     (classes in `order`, then any others alphabetically; colours `SIGN_COLOURS`, never the
@@ -262,7 +279,7 @@ def sign_classes(
     ax.set_xlim(0, 1)
     ax.set_xlabel("fraction of genes")
     fig.legend(loc="outside lower center", ncols=min(len(classes), 4), frameon=False)
-    fig.suptitle(_flagged("Sign of the per-gene correlation", models, untrained))
+    fig.suptitle(_flagged("Sign of the per-gene correlation", models, untrained, input_flags))
     return save_figure(fig, out)
 
 
@@ -298,6 +315,7 @@ def extreme_gene_scatter(
     genes: pd.DataFrame | None = None,
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """Predicted vs measured expression across individuals for the gene with the most positive
     and the gene with the most negative correlation, one row per model. Genes are labelled
@@ -360,8 +378,9 @@ def extreme_gene_scatter(
             )
             ax.set_xlabel("predicted")
             ax.set_ylabel("measured")
-    if any(m in untrained for m in models):
-        fig.suptitle(_flagged("Predicted vs measured expression", models, untrained))
+    if input_flags or any(m in untrained for m in models):
+        title = "Predicted vs measured expression"
+        fig.suptitle(_flagged(title, models, untrained, input_flags))
     return save_figure(fig, out)
 
 
@@ -375,6 +394,7 @@ def headline(
     min_group_size: int = 5,
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """The report's headline figure, one row per model of `headline_table`
     (`pexbench.summary_views.headline_table`): left, every gene's `value` across individuals
@@ -446,7 +466,8 @@ def headline(
         f"lead eQTL variants, Wilson 95% interval\n(hollow, red n: fewer than {min_group_size})",
         fontsize=8.5,
     )
-    fig.suptitle(_flagged("Do the models explain differences between people?", models, untrained))
+    title = "Do the models explain differences between people?"
+    fig.suptitle(_flagged(title, models, untrained, input_flags))
     return save_figure(fig, out)
 
 
@@ -467,6 +488,7 @@ def concordance_by_state(
     min_group_size: int = 5,
     colours: Mapping[str, str] | None = None,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
     title: str = "Direction of single-variant effects vs in-sample eQTL",
     xlabel: str = "chromatin state",
 ) -> Path:
@@ -570,7 +592,7 @@ def concordance_by_state(
     ax.set_ylabel("fraction concordant with eQTL sign")
     ax.set_xlabel(f"{xlabel} (numbers: variants; hollow, red n: fewer than {min_group_size})")
     fig.legend(loc="outside lower center", fontsize=7, frameon=False)
-    ax.set_title(_flagged(title, models, untrained))
+    ax.set_title(_flagged(title, models, untrained, input_flags))
     return save_figure(fig, out)
 
 
@@ -626,6 +648,7 @@ def dedup_statistics(
     *,
     unique_col: str = "n_unique",
     total_col: str = "n_haplotypes",
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """Haplotype deduplication per gene: unique vs total haplotypes (left) and the histogram of
     the unique/total fraction (right), with the overall number of model inputs saved."""
@@ -665,7 +688,7 @@ def dedup_statistics(
             transform=ax2.transAxes,
             fontsize=7,
         )
-    fig.suptitle("Haplotype deduplication")
+    fig.suptitle(_flagged("Haplotype deduplication", (), (), input_flags))
     return save_figure(fig, out)
 
 
@@ -705,7 +728,13 @@ def read_benchmarks(paths: Iterable[str | Path]) -> pd.DataFrame:
 
 
 @_styled
-def rule_runtimes(benchmarks: pd.DataFrame, out: str | Path, *, seconds_col: str = "s") -> Path:
+def rule_runtimes(
+    benchmarks: pd.DataFrame,
+    out: str | Path,
+    *,
+    seconds_col: str = "s",
+    input_flags: Sequence[str] = (),
+) -> Path:
     """Wall time per rule from benchmark TSVs: every job as a dot, the total in the label."""
     _require(benchmarks, ["rule", seconds_col], "rule_runtimes")
     df = benchmarks.copy()
@@ -729,5 +758,5 @@ def rule_runtimes(benchmarks: pd.DataFrame, out: str | Path, *, seconds_col: str
     ax.set_yticks(np.arange(len(rules)), labels)
     ax.set_xscale("log")
     ax.set_xlabel("wall time per job (s, log scale)")
-    ax.set_title("Runtime per rule (Snakemake benchmarks)")
+    ax.set_title(_flagged("Runtime per rule (Snakemake benchmarks)", (), (), input_flags))
     return save_figure(fig, out)

@@ -4,7 +4,8 @@
 loud warnings first (untrained/random model weights, a synthetic-background reference), then the
 inputs (with size and SHA-256), the models and their weights, the evaluation settings, software
 versions, hardware and the code version. `write_description` writes it as RST and as a standalone
-HTML page (docutils) that the Snakemake report embeds.
+HTML page (docutils) that the Snakemake report embeds. `input_flags(config)` names the same
+non-real inputs in a few words for the title of every figure and table (`input_flag_line`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ __all__ = [
     "describe_run",
     "file_digest",
     "hardware_info",
+    "input_flag_line",
+    "input_flags",
     "model_weight_warning",
+    "non_real_inputs",
     "path_digest",
     "reference_warning",
     "render_html",
@@ -240,23 +244,47 @@ def model_weight_warning(spec: Mapping[str, Any], *, where: str = "models[?]") -
 _SYNTHETIC = re.compile(r"synthetic|demo", re.IGNORECASE)
 
 
+def _synthetic_reference(reference: object, synthetic: bool | None) -> bool:
+    """``synthetic`` (from the config) when given; otherwise whether the file name of
+    ``reference`` contains ``synthetic`` or ``demo``."""
+    if reference is None:
+        return False
+    return bool(_SYNTHETIC.search(Path(str(reference)).name)) if synthetic is None else synthetic
+
+
+def _synthetic_inputs(
+    inputs: Mapping[str, Any] | None, skip: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(dotted key, path) of every input whose file name contains ``synthetic``, except ``skip``."""
+    skipped = set(skip)
+    return [
+        (key, value)
+        for key, value in _iter_paths(inputs or {})
+        if key not in skipped and re.search(r"synthetic", Path(value).name, re.IGNORECASE)
+    ]
+
+
 def reference_warning(reference: str | Path | None, *, synthetic: bool | None = None) -> str | None:
     """A warning when the reference FASTA is the bundled synthetic-background sequence.
 
     ``synthetic`` (from the config) decides when given; otherwise a file name containing
     ``synthetic`` or ``demo`` counts as synthetic.
     """
-    if reference is None:
-        return None
-    is_synth = (
-        bool(_SYNTHETIC.search(Path(str(reference)).name)) if synthetic is None else synthetic
-    )
-    if not is_synth:
-        return None
+    return _reference_warning(reference) if _synthetic_reference(reference, synthetic) else None
+
+
+def _reference_warning(reference: object) -> str:
     return (
         f"The reference {reference} is a synthetic background: random bases with only the REF "
         "alleles of the bundled VCFs written at their true positions, not real human sequence. "
         f"Model outputs on it say nothing about biology: {NOT_A_RESULT}."
+    )
+
+
+def _input_warning(key: str, value: str) -> str:
+    return (
+        f"Input '{key}' ({value}) is synthetic (generated stand-in data): statistics that "
+        f"use it are {NOT_A_RESULT}."
     )
 
 
@@ -265,16 +293,34 @@ def synthetic_input_warnings(
 ) -> list[str]:
     """A warning for every input path whose file name says it is synthetic (e.g. generated
     chromatin states), except the keys in ``skip`` (the reference has its own warning)."""
-    out = []
-    skipped = set(skip)
-    for key, value in _iter_paths(inputs or {}):
-        if key in skipped or not re.search(r"synthetic", Path(value).name, re.IGNORECASE):
-            continue
-        out.append(
-            f"Input '{key}' ({value}) is synthetic (generated stand-in data): statistics that "
-            f"use it are {NOT_A_RESULT}."
-        )
-    return out
+    return [_input_warning(key, value) for key, value in _synthetic_inputs(inputs, skip)]
+
+
+def non_real_inputs(config: Mapping[str, Any]) -> tuple[object, list[tuple[str, str]]]:
+    """What of the resolved configuration is not real data: the reference path when it is
+    synthetic (config key ``reference_is_synthetic`` decides when set, else its file name), else
+    None; and (key, path) of every other input whose file name says it is synthetic."""
+    synth = config.get("reference_is_synthetic")
+    reference = _reference_path(config)
+    if not _synthetic_reference(reference, None if synth is None else bool(synth)):
+        reference = None
+    inputs = config.get("inputs") if isinstance(config.get("inputs"), Mapping) else {}
+    ref_keys = [k for k in ("fasta", "reference", "genome") if k in inputs]
+    return reference, _synthetic_inputs(inputs, ref_keys)
+
+
+def input_flags(config: Mapping[str, Any]) -> list[str]:
+    """Short flags for every figure and table title of a run on non-real inputs (the same
+    decision as the run description's warnings, `non_real_inputs`): "synthetic reference" and
+    "synthetic input: <key>"; [] for real inputs."""
+    reference, inputs = non_real_inputs(config)
+    flags = ["synthetic reference"] if reference is not None else []
+    return flags + [f"synthetic input: {key}" for key, _ in inputs]
+
+
+def input_flag_line(flags: Sequence[str]) -> str:
+    """The line that `input_flags` add to a title: "NOT A RESULT: <flag>; <flag>"."""
+    return f"{NOT_A_RESULT}: {'; '.join(flags)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,15 +454,10 @@ def describe_run(
 
     untrained = [model_weight_warning(m, where=f"models[{i}]") for i, m in enumerate(models)]
     warnings = [w for w in untrained if w]
-    synth = config.get("reference_is_synthetic")
-    ref_warn = reference_warning(
-        _reference_path(config), synthetic=None if synth is None else bool(synth)
-    )
-    if ref_warn:
-        warnings.append(ref_warn)
-    inputs_section = config.get("inputs") if isinstance(config.get("inputs"), Mapping) else {}
-    ref_keys = [k for k in ("fasta", "reference", "genome") if k in (inputs_section or {})]
-    warnings.extend(synthetic_input_warnings(inputs_section, skip=ref_keys))
+    reference, synthetic_inputs = non_real_inputs(config)
+    if reference is not None:
+        warnings.append(_reference_warning(reference))
+    warnings.extend(_input_warning(key, value) for key, value in synthetic_inputs)
     if warnings:
         parts.append(_heading(f"Warnings: {NOT_A_RESULT}", "-"))
         parts.extend(_admonition("danger", w) for w in warnings)

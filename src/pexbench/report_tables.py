@@ -11,13 +11,14 @@ import html
 import json
 import logging
 import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pexbench.errors import InputError
 from pexbench.palette import UNTRAINED_FLAG
+from pexbench.report import input_flag_line
 from pexbench.tables import atomic_path, read_table
 
 log = logging.getLogger(__name__)
@@ -74,19 +75,24 @@ def table_item(
     *,
     max_rows: int,
     untrained: Collection[str] = (),
+    input_flags: Sequence[str] = (),
 ) -> int:
     """Copy the TSV `source` to `copy` and write its HTML view (cells as written in the file,
     at most `max_rows` rows) to `view`, flagged when its `model` column holds a model of
-    `untrained`; return the number of rows."""
+    `untrained` and when the run has non-real inputs (`input_flags`,
+    `pexbench.report.input_flags`); return the number of rows."""
     with atomic_path(copy) as tmp:
         shutil.copyfile(source, tmp)
     table = read_table(source, dtype=str, keep_default_na=False)
     shown = set(table["model"]) if "model" in table.columns else set()
     bad = [m for m in untrained if m in shown]
-    flag = f"Rows of {', '.join(bad)}: {UNTRAINED_FLAG}." if bad else None
+    flags = [f"Rows of {', '.join(bad)}: {UNTRAINED_FLAG}."] if bad else []
+    flags += [input_flag_line(input_flags)] if input_flags else []
     with atomic_path(view) as tmp:
         tmp.write_text(
-            render_table_html(table, title=str(source), max_rows=int(max_rows), flag=flag),
+            render_table_html(
+                table, title=str(source), max_rows=int(max_rows), flag=" ".join(flags) or None
+            ),
             encoding="utf-8",
         )
     log.info("%s: %d rows (HTML view: at most %d)", source, len(table), max_rows)

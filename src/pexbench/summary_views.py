@@ -24,6 +24,7 @@ import pandas as pd
 from pexbench.errors import InputError
 from pexbench.models.facts import BASELINE_MODEL, is_trained
 from pexbench.palette import model_order
+from pexbench.report import input_flag_line
 from pexbench.tables import atomic_path
 
 __all__ = [
@@ -146,8 +147,11 @@ def _json_value(x: float) -> float | None:
     return None if not math.isfinite(x) else x
 
 
-def landing_html(table: pd.DataFrame, *, fdr: float, correlation: str) -> str:
-    """The landing fragment: a style element, the headline table and notes under it."""
+def landing_html(
+    table: pd.DataFrame, *, fdr: float, correlation: str, input_flags: Sequence[str] = ()
+) -> str:
+    """The landing fragment: a style element, the headline table and notes under it; a run on
+    non-real inputs (`input_flags`, `pexbench.report.input_flags`) is flagged above the table."""
     head = (
         "<th>model</th><th>weights</th><th>trained</th><th>genes evaluated</th>"
         f"<th>median {html.escape(correlation)} r [95% CI]</th>"
@@ -201,8 +205,13 @@ def landing_html(table: pd.DataFrame, *, fdr: float, correlation: str) -> str:
         "whose predicted single-variant effect has the sign of the in-sample eQTL effect, among "
         "those with a non-zero prediction (n), with the Wilson 95% interval.</p>"
     )
+    caption = (
+        f'<p class="pexbench-flag">{html.escape(input_flag_line(input_flags))}</p>'
+        if input_flags
+        else ""
+    )
     return (
-        f"<style>{LANDING_CSS}</style>"
+        f"<style>{LANDING_CSS}</style>{caption}"
         f'<table class="pexbench-headline"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{''.join(flags)}{notes}\n"
     )
@@ -215,13 +224,16 @@ def write_landing(
     models: Sequence[Mapping[str, Any]],
     fdr: float,
     correlation: str,
+    input_flags: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Write the landing fragment of `summary_path` to `out`; return the headline table."""
+    """Write the landing fragment of `summary_path` to `out` (`landing_html`); return the
+    headline table."""
     with open(summary_path, encoding="utf-8") as fh:
         summary = json.load(fh)
     table = headline_table(summary, models, correlation=correlation)
     with atomic_path(out) as tmp:
-        tmp.write_text(landing_html(table, fdr=fdr, correlation=correlation), encoding="utf-8")
+        text = landing_html(table, fdr=fdr, correlation=correlation, input_flags=input_flags)
+        tmp.write_text(text, encoding="utf-8")
     return table
 
 
@@ -254,14 +266,19 @@ def _flatten(obj: object, prefix: str = "") -> list[tuple[str, object]]:
     return [(prefix, obj)]
 
 
-def summary_html(summary: Mapping[str, Any], *, title: str) -> str:
+def summary_html(summary: Mapping[str, Any], *, title: str, input_flags: Sequence[str] = ()) -> str:
     """The whole summary as HTML tables: per-model results, concordance by chromatin state,
-    sign classes by the state of the lead eQTL, run counts, settings."""
+    sign classes by the state of the lead eQTL, run counts, settings; a run on non-real inputs
+    (`input_flags`) is flagged under the title."""
     models = summary.get("models", {})
     scalar_keys = sorted(
         {k for e in models.values() for k, v in e.items() if not isinstance(v, Mapping)}
     )
-    parts = [f"<h2>{html.escape(title)}</h2>", "<h3>Per model</h3>"]
+    parts = [f"<h2>{html.escape(title)}</h2>"]
+    if input_flags:
+        flag = html.escape(input_flag_line(input_flags))
+        parts.append(f"<p style='color:#b2182b;font-weight:bold'>{flag}</p>")
+    parts.append("<h3>Per model</h3>")
     parts.append(
         _html_table(
             ["model", *scalar_keys],
@@ -326,13 +343,16 @@ def summary_html(summary: Mapping[str, Any], *, title: str) -> str:
     )
 
 
-def write_summary_view(source: str | Path, copy: str | Path, view: str | Path) -> None:
+def write_summary_view(
+    source: str | Path, copy: str | Path, view: str | Path, *, input_flags: Sequence[str] = ()
+) -> None:
     """Copy summary.json `source` to `copy` (the complete report item) and write its
-    `summary_html` view to `view`."""
+    `summary_html` view (flagged with `input_flags`) to `view`."""
     with open(source, encoding="utf-8") as fh:
         text = fh.read()
     summary = json.loads(text)
     with atomic_path(copy) as tmp:
         tmp.write_text(text, encoding="utf-8")
     with atomic_path(view) as tmp:
-        tmp.write_text(summary_html(summary, title=str(source)), encoding="utf-8")
+        text = summary_html(summary, title=str(source), input_flags=input_flags)
+        tmp.write_text(text, encoding="utf-8")

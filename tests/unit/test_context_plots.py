@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from pexbench import context_plots, palette
+from pexbench import context_plots, palette, report
 
 BASE = "genotype_elastic_net"
 
@@ -108,3 +108,27 @@ def test_reference_predictions_and_across_genes(tables, tmp_path: Path) -> None:
     )
     r = corr.loc[corr.model == "m_a", "pearson_r"].dropna()
     assert f"median r = {np.median(r):+.3f}" in t
+
+
+def test_non_real_inputs_are_flagged_in_every_title(tables, tmp_path: Path) -> None:
+    """A run on non-real inputs (pexbench.report.input_flags) says so in each figure's title;
+    real inputs ([]) leave each figure as it is drawn without the keyword."""
+    corr, effects = tables
+    ref = pd.DataFrame({"model": "m_a", "gene_id": ["g0", "g1", "g2"], "reference": [1, 2, 3.0]})
+    mean = pd.Series({"g0": 10.0, "g1": 1.0, "g2": 5.0})
+    figures = {
+        "r_context": lambda out, **kw: context_plots.r_vs_eqtl_and_baseline(
+            corr, effects, out, **kw
+        ),
+        "model_vs_model": lambda out, **kw: context_plots.model_vs_model(corr, out, **kw),
+        "across_genes": lambda out, **kw: context_plots.across_genes_vs_individuals(
+            ref, mean, corr, out, **kw
+        ),
+    }
+    flags = ["synthetic reference", "synthetic input: chromatin_states"]
+    for name, draw in figures.items():
+        flagged = draw(tmp_path / f"{name}_flagged.svg", input_flags=flags)
+        assert report.input_flag_line(flags) in texts(flagged), name
+        real = draw(tmp_path / f"{name}_real.svg", input_flags=[])
+        assert real.read_bytes() == draw(tmp_path / f"{name}.svg").read_bytes(), name
+        assert "NOT A RESULT" not in real.read_text(encoding="utf-8"), name

@@ -80,3 +80,31 @@ def test_tracks_and_enrichment_figures(tmp_path: Path) -> None:
     )
     bars = enrichment_bars(enrichment, tmp_path / "e.svg", trained={"m": True})
     assert "by chromatin state" in bars.read_text()
+
+
+def test_non_real_inputs_are_flagged_in_both_titles(tmp_path: Path) -> None:
+    """A run on non-real inputs (pexbench.report.input_flags) titles both figures with the
+    NOT A RESULT line; real inputs ([]) draw them as without the keyword, untitled."""
+    effects = pd.DataFrame(columns=["model", "gene_id", "pos", "kind", "ism"])
+    enrichment = pd.DataFrame(
+        {
+            "model": ["m"],
+            "measure": ["contribution"],
+            "grouping": ["state"],
+            "group": ["TSS"],
+            "enrichment": [2.0],
+        }
+    )
+    figures = {
+        "tracks": lambda out, **kw: interpretation_tracks(
+            {"m": arrays()}, CORR, effects, out, trained={"m": True}, **kw
+        ),
+        "enrichment": lambda out, **kw: enrichment_bars(enrichment, out, trained={"m": True}, **kw),
+    }
+    flags = ["synthetic reference"]
+    for name, draw in figures.items():
+        flagged = draw(tmp_path / f"{name}_flagged.svg", input_flags=flags)
+        assert "NOT A RESULT: synthetic reference" in flagged.read_text(), name
+        real = draw(tmp_path / f"{name}_real.svg", input_flags=[])
+        assert real.read_bytes() == draw(tmp_path / f"{name}.svg").read_bytes(), name
+        assert "NOT A RESULT" not in real.read_text(), name

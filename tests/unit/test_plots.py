@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from pexbench import palette, plots
+from pexbench import palette, plots, report
 from pexbench.errors import InputError
 
 
@@ -378,3 +378,54 @@ def test_a_narrow_predicted_range_is_commented(tmp_path: Path, tables) -> None:
     notes = [t for t in svg_texts(out) if t.startswith("predicted values span only")]
     # m_b's two panels: span 0.0009 of a mean near 1.047 (0.086%); m_a's values vary widely
     assert len(notes) == 2 and all("span only 0.0009" in t for t in notes)
+
+
+#: The flags of a run on a synthetic reference with a synthetic input (pexbench.report).
+INPUT_FLAGS = ["synthetic reference", "synthetic input: chromatin_states"]
+
+
+def test_non_real_inputs_are_flagged_in_every_title(
+    tmp_path: Path, tables: dict[str, pd.DataFrame]
+) -> None:
+    """Every figure of a run on non-real inputs carries the NOT A RESULT line in its title;
+    without flags (real inputs) each figure is byte-identical to one drawn without the keyword."""
+    corr, pred, meas = tables["corr"], tables["predicted"], tables["measured"]
+    effects = pd.DataFrame(
+        {
+            "model": ["m_a"] * 4,
+            "chromatin_state": ["E", "E", "TSS", "TSS"],
+            "distance_to_tss": [10, 2_000, 20_000, 90_000],
+            "concordant": [True, False, True, True],
+        }
+    )
+    headline = pd.DataFrame(
+        {
+            "model": ["m_a", "m_b"],
+            "median_r": [0.1, 0.2],
+            "median_r_ci_low": [0.0, 0.1],
+            "median_r_ci_high": [0.2, 0.3],
+            "variants_decided": [4, 0],
+            "fraction_concordant": [0.75, np.nan],
+            "concordance_ci_low": [0.3, np.nan],
+            "concordance_ci_high": [0.95, np.nan],
+        }
+    )
+    stats = pd.DataFrame({"n_unique": [2, 5], "n_haplotypes": [10, 10]})
+    bench = pd.DataFrame({"rule": ["predict", "haplotypes"], "s": [2.0, 0.5]})
+    figures = {
+        "distribution": lambda out, **kw: plots.correlation_distribution(corr, out, **kw),
+        "sign_classes": lambda out, **kw: plots.sign_classes(corr, out, **kw),
+        "extremes": lambda out, **kw: plots.extreme_gene_scatter(corr, pred, meas, out, **kw),
+        "headline": lambda out, **kw: plots.headline(headline, corr, out, **kw),
+        "by_state": lambda out, **kw: plots.concordance_by_state(effects, out, **kw),
+        "by_distance": lambda out, **kw: plots.concordance_by_distance(effects, out, **kw),
+        "dedup": lambda out, **kw: plots.dedup_statistics(stats, out, **kw),
+        "runtimes": lambda out, **kw: plots.rule_runtimes(bench, out, **kw),
+    }
+    line = report.input_flag_line(INPUT_FLAGS)
+    for name, draw in figures.items():
+        flagged = draw(tmp_path / f"{name}_flagged.svg", input_flags=INPUT_FLAGS)
+        assert line in svg_texts(flagged), name
+        real = draw(tmp_path / f"{name}_real.svg", input_flags=[])
+        assert real.read_bytes() == draw(tmp_path / f"{name}.svg").read_bytes(), name
+        assert "NOT A RESULT" not in real.read_text(encoding="utf-8"), name

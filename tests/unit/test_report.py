@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pexbench import report
 from pexbench.errors import InputError, ModelError
@@ -266,3 +267,26 @@ def test_models_as_run_show_resolved_settings(tmp_path: Path) -> None:
         cfg, root=tmp_path, software=FIXED_SOFTWARE, hardware=FIXED_HARDWARE, runs=paths
     )
     assert "Models as run" in rst and rst.count("Xpresso ignores") == 1
+
+
+def test_input_flags_name_a_synthetic_reference_and_synthetic_inputs(tmp_path: Path) -> None:
+    cfg = config_for(tmp_path, weights="resources/enformer_hf", fasta_name="synthetic_bg.fa")
+    cfg["inputs"]["chromatin_states"] = "x/chromatin_states.synthetic.bed.gz"
+    flags = report.input_flags(cfg)
+    assert flags == ["synthetic reference", "synthetic input: chromatin_states"]
+    assert report.input_flag_line(flags) == (
+        "NOT A RESULT: synthetic reference; synthetic input: chromatin_states"
+    )
+    # one decision with the run description: a warning there for every flag here
+    assert describe(cfg, tmp_path).count(".. danger::") == len(flags)
+    # the config key decides over the file name, both ways
+    assert report.input_flags({**cfg, "reference_is_synthetic": False}) == flags[1:]
+    real = config_for(tmp_path, weights="resources/enformer_hf", fasta_name="hg19.fa")
+    assert report.input_flags({**real, "reference_is_synthetic": True}) == flags[:1]
+
+
+def test_real_inputs_have_no_flags(tmp_path: Path) -> None:
+    cfg = config_for(tmp_path, weights="resources/enformer_hf", fasta_name="hg19.fa")
+    assert report.input_flags(cfg) == []
+    demo = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
+    assert report.input_flags(yaml.safe_load(demo.read_text(encoding="utf-8"))) == []

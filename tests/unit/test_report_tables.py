@@ -44,3 +44,13 @@ def test_views_of_tables_with_untrained_models_are_flagged(tmp_path: Path) -> No
     assert "Rows of enf: random weights, NOT A RESULT." in (tmp_path / "a.html").read_text()
     table_item(src, tmp_path / "b.tsv", tmp_path / "b.html", max_rows=10, untrained=["other"])
     assert "NOT A RESULT" not in (tmp_path / "b.html").read_text()
+
+
+def test_views_of_a_run_on_non_real_inputs_are_flagged(tmp_path: Path) -> None:
+    src = tmp_path / "c.tsv"
+    src.write_text("model\tgene_id\nenf\tg1\n")
+    flags = ["synthetic input: chromatin_states"]
+    table_item(src, tmp_path / "a.tsv", tmp_path / "a.html", max_rows=10, input_flags=flags)
+    assert "NOT A RESULT: synthetic input: chromatin_states" in (tmp_path / "a.html").read_text()
+    table_item(src, tmp_path / "b.tsv", tmp_path / "b.html", max_rows=10, input_flags=[])
+    assert "NOT A RESULT" not in (tmp_path / "b.html").read_text()

@@ -118,3 +118,24 @@ def test_summary_view_is_tables(tmp_path: Path) -> None:
     assert "<td>enformer_tiny_random</td><td>TSS</td><td>1</td><td>0</td>" in view
     assert "<td>genes.kept</td><td>72</td>" in view
     assert "{" not in summary_html(SUMMARY, title="t").split("</style>")[1]  # no raw JSON
+
+
+def test_non_real_inputs_are_flagged_over_the_landing_table_and_the_summary_view(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "summary.json"
+    src.write_text(json.dumps(SUMMARY))
+    flags = ["synthetic reference", "synthetic input: chromatin_states"]
+    line = "NOT A RESULT: synthetic reference; synthetic input: chromatin_states"
+    kw = {"models": MODELS, "fdr": 0.05, "correlation": "pearson"}
+    write_landing(src, tmp_path / "flagged.html", input_flags=flags, **kw)
+    page = (tmp_path / "flagged.html").read_text(encoding="utf-8")
+    assert f'<p class="pexbench-flag">{line}</p><table class="pexbench-headline">' in page
+    write_summary_view(src, tmp_path / "c.json", tmp_path / "view.html", input_flags=flags)
+    assert line in (tmp_path / "view.html").read_text(encoding="utf-8")
+    # real inputs: the pages as without the keyword
+    write_landing(src, tmp_path / "real.html", input_flags=[], **kw)
+    write_landing(src, tmp_path / "plain.html", **kw)
+    assert (tmp_path / "real.html").read_bytes() == (tmp_path / "plain.html").read_bytes()
+    assert summary_html(SUMMARY, title="t", input_flags=[]) == summary_html(SUMMARY, title="t")
+    assert "synthetic" not in summary_html(SUMMARY, title="t", input_flags=[])

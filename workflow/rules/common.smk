@@ -243,3 +243,11 @@ def interpret_measures(wildcards):
 def trained_models():
     """Per interpreted model, whether its weights are trained (False: flagged, not a result)."""
     return {name: facts.is_trained(MODELS[name]) for name in INTERPRET_MODELS}
+
+
+# Non-real inputs (a synthetic reference, synthetic stand-in inputs), decided as in the run
+# description (pexbench.report.input_flags): every figure and table title of the report and of
+# the interpretation carries them as a NOT A RESULT line; [] for real inputs (nothing changes).
+from pexbench.report import input_flags
+
+INPUT_FLAGS = input_flags(config)

@@ -125,6 +125,7 @@ rule report_interpretation:
         model_shards=INTERPRET_KEYS,
         trained=trained_models(),
         state_mapping=config["evaluation"]["chromatin_state_mapping"],
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_interpretation.py"
 

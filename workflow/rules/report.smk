@@ -37,7 +37,8 @@ REPORT_CATEGORIES = {
 
 
 # Every figure gets these: one colour per model (the baseline grey) and the untrained models,
-# flagged wherever their numbers appear (pexbench.palette).
+# flagged wherever their numbers appear (pexbench.palette); every figure and table also gets
+# INPUT_FLAGS (common.smk), the run's non-real inputs.
 REPORT_MODELS = model_order(config["models"], config["baseline"]["enabled"])
 REPORT_COLOURS = model_colours(REPORT_MODELS)
 REPORT_UNTRAINED = untrained_models(config["models"])
@@ -81,6 +82,7 @@ rule report_headline:
         min_group_size=config["report"]["min_group_size"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/report_headline.py"
 
@@ -111,6 +113,7 @@ rule report_correlation_figures:
         correlation=config["evaluation"]["correlation"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_correlations.py"
 
@@ -149,6 +152,7 @@ rule report_context_figures:
         min_group_size=config["report"]["min_group_size"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_context.py"
 
@@ -181,6 +185,7 @@ rule report_across_genes:
         correlation=config["evaluation"]["correlation"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_across_genes.py"
 
@@ -210,6 +215,7 @@ rule report_extreme_genes:
         correlation=config["evaluation"]["correlation"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_extremes.py"
 
@@ -234,6 +240,7 @@ rule report_concordance:
         min_group_size=config["report"]["min_group_size"],
         colours=REPORT_COLOURS,
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_concordance.py"
 
@@ -254,6 +261,8 @@ rule report_dedup:
         "benchmarks/report/dedup.tsv"
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_dedup.py"
 
@@ -280,6 +289,8 @@ rule report_runtimes:
         "benchmarks/report/runtimes.tsv"
     conda:
         "../../envs/pexbench.yaml"
+    params:
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/plot_runtimes.py"
 
@@ -371,6 +382,7 @@ rule report_tables:
     params:
         max_rows=config["report"]["max_table_rows"],
         untrained=REPORT_UNTRAINED,
+        input_flags=INPUT_FLAGS,
     script:
         "../scripts/report_tables.py"
 

@@ -17,5 +17,6 @@ mean = context_plots.mean_expression(
 )
 log.info("%d reference predictions, %d genes with a mean expression", len(ref), len(mean))
 corr = read_table(inp.correlations, kind="gene_correlations")
-kw = {"value": f"{par.correlation}_r", "colours": par.colours, "untrained": par.untrained}
+flags = {"untrained": par.untrained, "input_flags": par.input_flags}
+kw = {"value": f"{par.correlation}_r", "colours": par.colours, **flags}
 context_plots.across_genes_vs_individuals(ref, mean, corr, snakemake.output[0], **kw)

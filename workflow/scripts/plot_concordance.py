@@ -14,4 +14,5 @@ plots.concordance_by_state(
     min_group_size=par.min_group_size,
     colours=par.colours,
     untrained=par.untrained,
+    input_flags=par.input_flags,
 )

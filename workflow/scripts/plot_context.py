@@ -9,8 +9,9 @@ inp, par, out = snakemake.input, snakemake.params, snakemake.output
 corr = read_table(inp.correlations, kind="gene_correlations")
 effects = read_table(inp.variant_effects, kind="variant_effects")
 log.info("%d gene correlations, %d variant effects", len(corr), len(effects))
-kw = {"colours": par.colours, "untrained": par.untrained}
+flags = {"untrained": par.untrained, "input_flags": par.input_flags}
+kw = {"colours": par.colours, **flags}
 value = f"{par.correlation}_r"
 context_plots.r_vs_eqtl_and_baseline(corr, effects, out.r_context, value=value, **kw)
-context_plots.model_vs_model(corr, out.model_vs_model, value=value, untrained=par.untrained)
+context_plots.model_vs_model(corr, out.model_vs_model, value=value, **flags)
 plots.concordance_by_distance(effects, out.by_distance, min_group_size=par.min_group_size, **kw)

@@ -14,5 +14,6 @@ plots.correlation_distribution(
     value=f"{par.correlation}_r",
     colours=par.colours,
     untrained=par.untrained,
+    input_flags=par.input_flags,
 )
-plots.sign_classes(corr, out.sign_classes, untrained=par.untrained)
+plots.sign_classes(corr, out.sign_classes, untrained=par.untrained, input_flags=par.input_flags)

@@ -17,4 +17,5 @@ plots.extreme_gene_scatter(
     genes=read_table(snakemake.input.genes, kind="genes"),
     colours=snakemake.params.colours,
     untrained=snakemake.params.untrained,
+    input_flags=snakemake.params.input_flags,
 )

@@ -15,4 +15,5 @@ interpretation_figures(
     enrichment_out=snakemake.output.enrichment,
     chromatin_states=snakemake.input.get("states"),
     state_mapping=snakemake.params.state_mapping,
+    input_flags=snakemake.params.input_flags,
 )

@@ -7,7 +7,7 @@ from pexbench.tables import read_table
 
 log = start_logging(snakemake.log[0])
 inp, par, out = snakemake.input, snakemake.params, snakemake.output
-kw = {"fdr": par.fdr, "correlation": par.correlation}
+kw = {"fdr": par.fdr, "correlation": par.correlation, "input_flags": par.input_flags}
 table = write_landing(inp.summary, out.table, models=par.models, **kw)
 log.info("headline table: %d models", len(table))
 plots.headline(
@@ -18,4 +18,5 @@ plots.headline(
     min_group_size=par.min_group_size,
     colours=par.colours,
     untrained=par.untrained,
+    input_flags=par.input_flags,
 )

@@ -6,7 +6,7 @@ from pexbench.summary_views import write_summary_view
 
 start_logging(snakemake.log[0])
 inp, out, par = snakemake.input, snakemake.output, snakemake.params
-kw = {"max_rows": par.max_rows, "untrained": par.untrained}
+kw = {"max_rows": par.max_rows, "untrained": par.untrained, "input_flags": par.input_flags}
 table_item(inp.correlations, out.correlations, out.correlations_html, **kw)
 table_item(inp.variant_effects, out.variant_effects, out.variant_effects_html, **kw)
-write_summary_view(inp.summary, out.summary, out.summary_html)
+write_summary_view(inp.summary, out.summary, out.summary_html, input_flags=par.input_flags)

@@ -2,7 +2,8 @@
 the gene's variants and chromatin states drawn under them) for the top gene of each sign class,
 and attention / contribution enrichment by chromatin state and distance to the TSS.
 
-Models without trained weights are labelled "random weights, not a result" in every panel.
+Models without trained weights are labelled "random weights, not a result" in every panel; a run
+on non-real inputs (`pexbench.report.input_flags`) says so in the title of both figures.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from pexbench.chromatin import assign_states, load_states
@@ -21,7 +23,7 @@ from pexbench.interpret.relate import DISTANCE_CLASSES
 from pexbench.interpret.summary import by_model
 from pexbench.models.base import NOT_A_RESULT
 from pexbench.palette import MODEL_PALETTE as PALETTE
-from pexbench.plots import _empty_note, _new_figure, _require, _styled, save_figure
+from pexbench.plots import _empty_note, _flagged, _new_figure, _require, _styled, save_figure
 from pexbench.stats import SIGN_NEG, SIGN_NS, SIGN_POS
 from pexbench.tables import read_table
 
@@ -52,6 +54,13 @@ def top_genes(
     return out
 
 
+def _input_title(fig: Figure, title: str, input_flags: Sequence[str]) -> None:
+    """Title `fig` with `title` and the line of `input_flags` when there are any (a figure of a
+    run on real inputs keeps no title)."""
+    if input_flags:
+        fig.suptitle(_flagged(title, (), (), input_flags))
+
+
 def _read_span(grad: np.ndarray) -> tuple[int, int]:
     """[first, last + 1) of the bases with a non-zero gradient x input (what the model reads)."""
     nz = np.flatnonzero(grad)
@@ -67,6 +76,7 @@ def interpretation_tracks(
     *,
     trained: Mapping[str, bool],
     states: pd.DataFrame | None = None,
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """One panel per (model, sign class): gradient x input (signed, left axis) and, for models
     with attention, the layer-, head- and TSS-query-averaged attention per base (right axis)
@@ -74,7 +84,8 @@ def interpretation_tracks(
     gene's variants (ticks: up = ISM effect > 0, down = < 0) and its chromatin states.
 
     arrays: per model the arrays of `pexbench.interpret.job.load_arrays` (shards concatenated);
-    effects: the interpretation_effects table; states: a state table (None: no strip)."""
+    effects: the interpretation_effects table; states: a state table (None: no strip);
+    input_flags: the run's non-real inputs, in the title (none: no title)."""
     panels = []
     for model, arr in arrays.items():
         for cls, gene in top_genes(correlations, arr["gene_id"].tolist(), model=model):
@@ -82,6 +93,7 @@ def interpretation_tracks(
     n = max(len(panels), 1)
     fig = _new_figure(9.0, 2.6 * n)
     grid = fig.add_gridspec(2 * n, 1, height_ratios=[4, 1] * n)
+    _input_title(fig, "Attention and contributions around the TSS", input_flags)
     if not panels:
         _empty_note(fig.add_subplot(grid[0:2, 0]), "no interpreted gene with a sign class")
         return save_figure(fig, out)
@@ -137,13 +149,20 @@ def interpretation_tracks(
 
 @_styled
 def enrichment_bars(
-    enrichment: pd.DataFrame, out: str | Path, *, trained: Mapping[str, bool]
+    enrichment: pd.DataFrame,
+    out: str | Path,
+    *,
+    trained: Mapping[str, bool],
+    input_flags: Sequence[str] = (),
 ) -> Path:
     """log2 enrichment (mass share / base share, averaged over genes) of attention and
-    contribution mass per chromatin state and per distance class, one bar per model x measure."""
+    contribution mass per chromatin state and per distance class, one bar per model x measure;
+    `input_flags`: the run's non-real inputs, in the title (none: no title)."""
     _require(enrichment, ["model", "measure", "grouping", "group", "enrichment"], "enrichment_bars")
     groupings = [g for g in ("state", "distance") if g in set(enrichment["grouping"])]
     fig = _new_figure(9.0, 3.2 * max(len(groupings), 1))
+    title = "Attention and contribution mass by chromatin state and distance"
+    _input_title(fig, title, input_flags)
     if not groupings:
         _empty_note(fig.add_subplot(1, 1, 1), "no enrichment computed")
         return save_figure(fig, out)
@@ -204,9 +223,11 @@ def interpretation_figures(
     enrichment_out: str | Path,
     chromatin_states: str | Path | None = None,
     state_mapping: str | Mapping[str, str] | None = None,
+    input_flags: Sequence[str] = (),
 ) -> list[Path]:
     """Rule report_interpretation: `interpretation_tracks` and `enrichment_bars` from the
-    interpret npz files (keys[i] = (model, shard) of arrays[i]) and the interpretation tables."""
+    interpret npz files (keys[i] = (model, shard) of arrays[i]) and the interpretation tables;
+    `input_flags` (`pexbench.report.input_flags`) titles both figures."""
     states = load_states(chromatin_states, state_mapping)
     per_model = {model: model_arrays(paths) for model, paths in by_model(keys, arrays).items()}
     return [
@@ -217,10 +238,12 @@ def interpretation_figures(
             tracks_out,
             trained=trained,
             states=states,
+            input_flags=input_flags,
         ),
         enrichment_bars(
             read_table(enrichment, kind="interpretation_enrichment"),
             enrichment_out,
             trained=trained,
+            input_flags=input_flags,
         ),
     ]
