@@ -165,11 +165,11 @@ def test_app_renders_categories_and_warnings(report_html: Path) -> None:
     text = " ".join(dom.text)
     for cat in CATEGORIES:
         assert cat in dom.text, f"category {cat!r} not rendered"
-    # one warning: the tiny random Enformer (the demo's reference and states are real data)
-    assert text.count("NOT A RESULT:") == 1, text
-    assert "model enformer_tiny_random runs with randomly initialised weights" in text
-    assert "is a synthetic background" not in text
-    assert "is synthetic stand-in data" not in text
+    # one warning on the landing page: the tiny random Enformer (the demo's reference and
+    # states are real data: no input flag)
+    assert text.count("random weights, NOT A RESULT") == 1, text
+    assert "enformer_tiny_random: random weights, NOT A RESULT" in text
+    assert "NOT A RESULT: synthetic" not in text
 
 
 DESKTOP = "--window-size=1600,1000"
