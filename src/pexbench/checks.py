@@ -1,6 +1,7 @@
 """Checks that run when Snakemake builds the DAG, before any job: the configuration (one line per
 problem, with the key path), a user's config file being complete, `--config` values given as
-YAML text, the VCF file list, input files, model weights and tracks, contig names and sample ids.
+YAML text, the VCF file list, input files, model weights and tracks, contig names (of the VCF,
+the expression table, the chromatin states and the GTF against the FASTA) and sample ids.
 
 Torch-free and cheap: only headers, indexes and small tables are read. Every function returns a
 list of problems (one line each, naming the config key, the file and the fix) or raises
@@ -10,6 +11,7 @@ list of problems (one line each, naming the config key, the file and the fix) or
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 
 from pexbench.contigs import ContigError, match_contig
-from pexbench.errors import InputError, ModelError
+from pexbench.errors import InputError, ModelError, listing
 from pexbench.models import facts
 from pexbench.tables import open_text
 
@@ -37,6 +39,10 @@ INPUT_FILE_KEYS = (
     "chromatin_states",
     "targets",
 )
+# a GTF without a tabix index is scanned for its contigs only up to this size on disk
+GTF_SCAN_MAX_BYTES = 50_000_000
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(InputError):
@@ -299,6 +305,130 @@ def _fai_contigs(fasta: str) -> list[str] | None:
     return None
 
 
+def contig_problems(
+    key: str, path: str, contigs: Sequence[str] | None, fasta: str, reference: Sequence[str]
+) -> list[str]:
+    """One problem when no contig of `path` (the file of config `key`) names a contig of the
+    FASTA (`reference`, its index; `22` = `chr22`, `MT` = `chrM`); none without contigs. When
+    only some name none, they are counted in a warning and left to the jobs that read the file
+    (expressed genes elsewhere are skipped and counted; GTF genes elsewhere stop the genes job
+    unless genes.regions leaves them out)."""
+    if not contigs:
+        return []
+    unmatched = []
+    for contig in contigs:
+        try:
+            match_contig(contig, reference, source=path, target=fasta)
+        except ContigError:
+            unmatched.append(contig)
+    if len(unmatched) < len(contigs):
+        if unmatched:
+            log.warning(
+                "config %s: %d of %d contigs of %s name no contig of the FASTA %s: %s",
+                key,
+                len(unmatched),
+                len(contigs),
+                path,
+                fasta,
+                listing(unmatched, 5),
+            )
+        return []
+    return [
+        f"config {key}: no contig of {path} ({listing(contigs, 5)}) names a contig of the "
+        f"FASTA {fasta} ({listing(reference, 5)}); use inputs of the same build, or rename "
+        "the contigs of one so that they agree"
+    ]
+
+
+def first_column(path: str, *, max_bytes: int | None = None) -> list[str] | None:
+    """The distinct values of the first column of a BED-like file (its contigs), in file order:
+    from its tabix index (.tbi or .csi) when it has one, else from the first field of every line
+    (`#` comments and headers, `track` and `browser` lines skipped). None when the file is
+    missing or unreadable, or larger than `max_bytes` on disk without an index."""
+    if not os.path.exists(path):
+        return None
+    if os.path.exists(f"{path}.tbi") or os.path.exists(f"{path}.csi"):
+        import pysam
+
+        try:
+            with pysam.TabixFile(path) as handle:
+                return list(handle.contigs)
+        except (OSError, ValueError):
+            pass  # a stale or foreign index: read the file
+    if max_bytes is not None and os.path.getsize(path) > max_bytes:
+        return None
+    seen: dict[str, None] = {}
+    try:
+        with open_text(path) as fh:
+            for line in fh:
+                if line.startswith(("#", "track", "browser")) or not line.strip():
+                    continue
+                seen.setdefault(line.split(None, 1)[0], None)
+    except (OSError, EOFError, UnicodeDecodeError):
+        return None
+    return list(seen)
+
+
+def _expression_contigs(path: str) -> list[str] | None:
+    """The contigs of a QTLtools BED-layout expression table (header `#chr start end gene ...`);
+    None for a plain TSV (no chrom column) or an unreadable file (named by its job)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open_text(path) as fh:
+            header = fh.readline()
+    except (OSError, EOFError, UnicodeDecodeError):
+        return None
+    if header.split("\t", 1)[0].strip() != "#chr":
+        return None
+    return first_column(path)
+
+
+def _gtf_contigs(path: str, max_bytes: int) -> list[str] | None:
+    """The contigs of a GTF annotation: from its tabix index, or by reading it when it is at
+    most `max_bytes` on disk. A whole-genome GTF (GENCODE: about 1.5 GB unpacked) without an
+    index is not read, so that building the DAG stays fast; its contigs are then matched by the
+    genes job. None for a gene TSV (its chrom column is not the first; matched by the genes job
+    too)."""
+    from pexbench.genes import sniff_gene_format  # pandas only
+
+    if not os.path.exists(path):
+        return None
+    try:
+        if sniff_gene_format(Path(path)) != "gtf":
+            return None
+    except (OSError, EOFError, UnicodeDecodeError, InputError):
+        return None  # named by the genes job
+    return first_column(path, max_bytes=max_bytes)
+
+
+def input_contig_problems(
+    inputs: Mapping[str, Any], *, gtf_max_bytes: int = GTF_SCAN_MAX_BYTES
+) -> list[str]:
+    """The expression table (QTLtools BED layout), the chromatin-state BED and the GTF must each
+    name at least one contig of the FASTA, once the FASTA is indexed (the VCF: `vcf_problems`).
+    Contigs come from tabix indexes where there are some, else from the first column; a GTF
+    larger than `gtf_max_bytes` without an index is skipped (see `_gtf_contigs`)."""
+    fasta = inputs["fasta"]
+    reference = _fai_contigs(fasta)
+    if reference is None:
+        return []
+    expression, states, annotation = (
+        inputs["expression"],
+        inputs.get("chromatin_states"),
+        inputs["annotation"],
+    )
+    found = [
+        ("inputs.expression", expression, _expression_contigs(expression)),
+        ("inputs.chromatin_states", states, first_column(states) if states else None),
+        ("inputs.annotation", annotation, _gtf_contigs(annotation, gtf_max_bytes)),
+    ]
+    problems = []
+    for key, path, contigs in found:
+        problems += contig_problems(key, path, contigs, fasta, reference)
+    return problems
+
+
 def vcf_header(path: str) -> tuple[list[str], list[str] | None]:
     """(samples, contigs holding records from the index; None without an index) of a VCF,
     reading only its header and index."""
@@ -341,21 +471,9 @@ def vcf_problems(
                 f"hold the same samples in the same order (bcftools view -s to reorder)"
             )
     reference = _fai_contigs(fasta)
-    for path, (_, contigs) in headers.items():
-        if reference is None or not contigs:
-            continue
-        matched = []
-        for contig in contigs:
-            try:
-                matched.append(match_contig(contig, reference, source=path, target=fasta))
-            except ContigError:
-                pass
-        if not matched:
-            problems.append(
-                f"config inputs.vcf: no contig of {path} ({', '.join(contigs[:5])}) names a "
-                f"contig of the FASTA {fasta} ({', '.join(reference[:5])}"
-                f"{' ...' if len(reference) > 5 else ''}); use inputs of the same build"
-            )
+    if reference is not None:
+        for path, (_, contigs) in headers.items():
+            problems += contig_problems("inputs.vcf", path, contigs, fasta, reference)
     expressed = _header_ids(expression, skip=None)
     if expressed is not None and not set(samples) & set(expressed):
         problems.append(
@@ -392,6 +510,7 @@ def dag_checks(config: Mapping[str, Any]) -> list[str]:
     """Every DAG-time check of the inputs of a (validated) config, as one list of problems."""
     problems = file_problems(config)
     problems += track_problems(config)
+    problems += input_contig_problems(config["inputs"])
     downloads = config.get("downloads") or {}
     try:
         files = vcf_files(config["inputs"]["vcf"], downloads)

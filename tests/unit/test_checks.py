@@ -178,3 +178,60 @@ def test_normalise_samples_only_when_far_more(
     Path("e.tsv").write_text("gene_id\ts1\ts2\ts3\ng\t1\t2\t3\n")
     assert checks.normalise_samples(["a.vcf.gz"], "e.tsv", None) is None  # not far more
     assert checks.normalise_samples(["missing.vcf.gz"], "e.tsv", None) is None
+
+
+def _bed(path: Path, rows: list[str], *, index: bool) -> Path:
+    """A bgzipped BED of `rows` (chrom, start, end, name), tabix-indexed when `index`."""
+    plain = path.with_suffix("")
+    plain.write_text("".join(f"{row}\n" for row in rows))
+    pysam.tabix_compress(str(plain), str(path), force=True)
+    if index:
+        pysam.tabix_index(str(path), preset="bed", force=True)
+    return path
+
+
+def test_contigs_of_the_other_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("ref.fa").write_text(">chr22\n" + "A" * 1000 + "\n")
+    pysam.faidx("ref.fa")
+    header = "#chr\tstart\tend\tgene\tlength\tstrand\ts1\n"
+    Path("e.bed").write_text(header + "NC_000022.10\t1\t2\tg\t1\t+\t1\n")
+    Path("e22.bed").write_text(header + "22\t1\t2\tg\t1\t+\t1\nGL000192.1\t1\t2\th\t1\t+\t1\n")
+    Path("e.tsv").write_text("gene_id\ts1\ng\t1\n")  # no chrom column: nothing to check
+    _bed(tmp_path / "s.bed.gz", ["7\t0\t10\t1_TssA"], index=True)
+    _bed(tmp_path / "plain.bed.gz", ["chr7\t0\t10\t1_TssA"], index=False)
+    Path("a.gtf").write_text('1\tHAVANA\tgene\t5\t9\t.\t+\t.\tgene_id "g";\n')
+    inputs = {
+        "fasta": "ref.fa",
+        "expression": "e.bed",
+        "chromatin_states": "s.bed.gz",
+        "annotation": "a.gtf",
+    }
+    problems = checks.input_contig_problems(inputs)
+    assert [p.split(":")[0] for p in problems] == [
+        "config inputs.expression",
+        "config inputs.chromatin_states",
+        "config inputs.annotation",
+    ]
+    expected = "no contig of e.bed (NC_000022.10) names a contig of the FASTA ref.fa (chr22)"
+    assert expected in problems[0]
+    assert "s.bed.gz (7)" in problems[1] and "a.gtf (1)" in problems[2]
+    # 22 = chr22 (a contig outside the FASTA is no problem); a BED without an index is read
+    inputs |= {"expression": "e22.bed", "chromatin_states": "plain.bed.gz"}
+    problems = checks.input_contig_problems(inputs)
+    assert len(problems) == 2 and "plain.bed.gz (chr7)" in problems[0], problems
+    assert "inputs.expression: 1 of 2 contigs of e22.bed name no contig" in caplog.text
+    # a plain TSV, no states, a GTF above the size limit (without an index): nothing to read
+    inputs |= {"expression": "e.tsv", "chromatin_states": None}
+    assert checks.input_contig_problems(inputs, gtf_max_bytes=10) == []
+    # without the FASTA index nothing is checked
+    Path("ref.fa.fai").unlink()
+    assert checks.input_contig_problems(inputs | {"expression": "e.bed"}) == []
+
+
+def test_demo_config_has_no_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / checks.DEMO_CONFIG).read_text())
+    assert checks.dag_checks(config) == []
