@@ -370,16 +370,14 @@ def first_column(path: str, *, max_bytes: int | None = None) -> list[str] | None
 
 
 def _expression_contigs(path: str) -> list[str] | None:
-    """The contigs of a QTLtools BED-layout expression table (header `#chr start end gene ...`);
-    None for a plain TSV (no chrom column) or an unreadable file (named by its job)."""
-    if not os.path.exists(path):
-        return None
+    """The contigs of a QTLtools BED-layout expression table (`pexbench.expression`'s header
+    rules); None for a plain TSV (no chrom column) or a file its job will name as bad."""
+    from pexbench.expression import expression_layout  # pandas, numpy: no scipy, no torch
+
     try:
-        with open_text(path) as fh:
-            header = fh.readline()
-    except (OSError, EOFError, UnicodeDecodeError):
-        return None
-    if header.split("\t", 1)[0].strip() != "#chr":
+        if expression_layout(path).fmt != "bed":
+            return None
+    except (OSError, EOFError, UnicodeDecodeError, InputError):
         return None
     return first_column(path)
 

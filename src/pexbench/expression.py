@@ -26,8 +26,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
 from pexbench.contigs import ContigError, match_contig
 from pexbench.errors import InputError
@@ -311,6 +309,10 @@ def restrict_individuals(
 
 def rank_inverse_normal(matrix: pd.DataFrame) -> pd.DataFrame:
     """Blom rank-inverse-normal transform per gene (row); ties get the average rank."""
+    # scipy here, not at module level: the DAG-time checks read headers through this module
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
     values = matrix.to_numpy(np.float64)
     ranks = rankdata(values, axis=1, nan_policy="omit")
     n = np.sum(np.isfinite(values), axis=1, keepdims=True)

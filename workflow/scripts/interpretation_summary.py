@@ -1,8 +1,7 @@
 """Rule interpretation_summary: the interpret shards joined into results/evaluation tables."""
 
-from pexbench.interpret.summary import summarise_interpretation
+from pexbench.interpret.summary import summarise_interpretation, write_summary_tables
 from pexbench.jobs import start_logging
-from pexbench.tables import write_table
 
 start_logging(snakemake.log[0])
 tables = summarise_interpretation(
@@ -18,7 +17,4 @@ tables = summarise_interpretation(
     chromatin_states=snakemake.input.get("states"),
     state_mapping=snakemake.params.state_mapping,
 )
-for name in ("effects", "enrichment", "additivity", "leads", "counts"):
-    write_table(
-        tables[f"interpretation_{name}"], snakemake.output[name], kind=f"interpretation_{name}"
-    )
+write_summary_tables(tables, dict(snakemake.output.items()))

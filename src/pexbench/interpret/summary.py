@@ -32,7 +32,7 @@ from pexbench.interpret.additivity import (
     observed_from_predictions,
 )
 from pexbench.interpret.relate import negative_gene_leads, summarise_enrichment
-from pexbench.tables import read_table, read_tables
+from pexbench.tables import read_table, read_tables, write_table
 
 PathLike = str | Path
 
@@ -131,3 +131,10 @@ def summarise_interpretation(
         f"interpretation_{kind}": pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         for kind, frames in out.items()
     }
+
+
+def write_summary_tables(tables: Mapping[str, pd.DataFrame], out: Mapping[str, PathLike]) -> None:
+    """Write the tables of `summarise_interpretation` to `out` by short name (effects,
+    enrichment, additivity, leads, counts: the rule's output names)."""
+    for name, path in out.items():
+        write_table(tables[f"interpretation_{name}"], path, kind=f"interpretation_{name}")
